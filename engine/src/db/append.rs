@@ -1,0 +1,151 @@
+//! The ingest path: identity and dedup decisions, seq assignment, and the
+//! hand-off to the commit thread.
+
+use super::commit::{Commit, CommitMsg, CommittedRow};
+use super::Inner;
+use crate::error::{Error, Result};
+use crate::identity::{IdentityKey, Latest, Version};
+use crate::model::{Event, TimeField, Timestamp};
+use crate::row::SeqNo;
+use std::ops::RangeInclusive;
+
+/// Largest encoded event accepted (the API server's own limit is ~1.5 MiB
+/// for a whole object).
+const MAX_EVENT_BYTES: usize = 1 << 20;
+/// Rows per WAL frame; larger appends are split.
+const ROWS_PER_FRAME: usize = 4096;
+
+/// One event an append refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rejected {
+    /// Index of the event in the appended batch.
+    pub index: usize,
+    /// Why it was refused.
+    pub reason: String,
+}
+
+/// What an append did.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AppendReport {
+    /// New observations stored.
+    pub accepted: usize,
+    /// Re-deliveries of observations already stored (no-ops).
+    pub duplicates: usize,
+    /// Events refused, with reasons.
+    pub rejected: Vec<Rejected>,
+    /// Sequence numbers given to the accepted observations.
+    pub seqs: Option<RangeInclusive<u64>>,
+}
+
+impl AppendReport {
+    /// Adds another report's counts to this one.
+    pub fn merge(&mut self, other: AppendReport, index_offset: usize) {
+        self.accepted += other.accepted;
+        self.duplicates += other.duplicates;
+        self.rejected.extend(other.rejected.into_iter().map(|r| Rejected { index: r.index + index_offset, ..r }));
+        self.seqs = match (self.seqs.take(), other.seqs) {
+            (Some(a), Some(b)) => Some(*a.start().min(b.start())..=*a.end().max(b.end())),
+            (a, b) => a.or(b),
+        };
+    }
+}
+
+/// Checks an event before it is accepted.
+fn validate(event: &Event, oldest_day: Option<i32>) -> std::result::Result<(), String> {
+    let last = event.last_seen().ok_or("event has no timestamp")?;
+    // Years 1900..=9999: what RFC 3339 and the API server can spell.
+    const MIN: i64 = -2_208_988_800 * Timestamp::MICROS_PER_SEC;
+    const MAX: i64 = 253_402_300_799 * Timestamp::MICROS_PER_SEC;
+    for t in event.times.iter().flatten() {
+        if !(MIN..=MAX).contains(&t.0) {
+            return Err(format!("timestamp {} is out of range", t.0));
+        }
+    }
+    if let Some(oldest) = oldest_day {
+        if last.day() < oldest {
+            return Err(format!("last seen {last} is older than the retention period"));
+        }
+    }
+    let approx: usize = event.strs.iter().flatten().map(|s| s.len()).sum::<usize>() + event.residual.as_ref().map_or(0, |r| r.len());
+    if approx > MAX_EVENT_BYTES {
+        return Err(format!("event is {approx} bytes, more than the {MAX_EVENT_BYTES} allowed"));
+    }
+    Ok(())
+}
+
+pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> {
+    inner.check_poisoned()?;
+    let mut report = AppendReport::default();
+    let oldest_day = inner
+        .options
+        .retention
+        .map(|r| Timestamp::now().saturating_add_micros(-(r.as_micros().min(i64::MAX as u128) as i64)).day());
+    let mut acks = Vec::new();
+    {
+        let mut ingest = inner.ingest.lock();
+        let mut rows: Vec<CommittedRow> = Vec::new();
+        for (index, mut event) in events.into_iter().enumerate() {
+            if event.cluster.is_empty() {
+                event.cluster = inner.options.default_cluster.as_str().into();
+            }
+            if event.last_seen().is_none() {
+                // The API server stamps creationTimestamp on create; so do we.
+                event.set_time(TimeField::CreationTimestamp, Some(Timestamp::from_secs(Timestamp::now().0 / Timestamp::MICROS_PER_SEC)));
+            }
+            if let Err(reason) = validate(&event, oldest_day) {
+                report.rejected.push(Rejected { index, reason });
+                continue;
+            }
+            let key = IdentityKey::of(&event);
+            let version = Version::of(&event);
+            let prev = match ingest.cache.get(&key) {
+                Some(latest) => Some(*latest),
+                None => inner.identity.get(key)?,
+            };
+            if let Some(prev) = prev {
+                if !version.is_newer_than(&prev.version) {
+                    report.duplicates += 1;
+                    continue;
+                }
+            }
+            let seq = SeqNo(ingest.next_seq);
+            ingest.next_seq += 1;
+            ingest.cache.insert(key, Latest { seq, version });
+            rows.push(CommittedRow { seq, key, version, supersedes: prev.map(|p| p.seq), event });
+            if rows.len() >= ROWS_PER_FRAME {
+                acks.push(send(inner, std::mem::take(&mut rows))?);
+            }
+        }
+        if !rows.is_empty() {
+            acks.push(send(inner, rows)?);
+        }
+    }
+    for (range, ack) in acks {
+        match ack.recv() {
+            Ok(Ok(())) => {
+                report.accepted += (range.end() - range.start() + 1) as usize;
+                report.seqs = Some(match report.seqs.take() {
+                    Some(r) => *r.start()..=*range.end(),
+                    None => range,
+                });
+            }
+            Ok(Err(e)) => return Err(e),
+            Err(_) => return Err(Error::Closed),
+        }
+    }
+    Ok(report)
+}
+
+type Ack = crossbeam_channel::Receiver<Result<()>>;
+
+fn send(inner: &Inner, rows: Vec<CommittedRow>) -> Result<(RangeInclusive<u64>, Ack)> {
+    let first = rows.first().map_or(0, |r| r.seq.0);
+    let last = rows.last().map_or(0, |r| r.seq.0);
+    let frame = crate::wal::encode_batch(SeqNo(first), &rows.iter().map(|r| &r.event).collect::<Vec<_>>());
+    let (tx, rx) = crossbeam_channel::bounded(1);
+    inner
+        .commit_tx
+        .send(CommitMsg::Commit(Commit { frame, rows, ack: tx }))
+        .map_err(|_| Error::Closed)?;
+    Ok((first..=last, rx))
+}

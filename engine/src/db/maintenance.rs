@@ -1,0 +1,375 @@
+//! Background maintenance: sealing frozen memtables into segments, retention
+//! by age and size, and compaction of small segments. Every operation here
+//! runs under `Inner::manifest`, which serialises them, and ends by storing a
+//! new manifest before any file it replaced is unlinked.
+
+use super::{Inner, SegmentHandle, Version};
+use crate::error::{Error, Result};
+use crate::fsutil::sync_dir;
+use crate::manifest::{Manifest, SegmentEntry};
+use crate::memtable::Memtable;
+use crate::model::Timestamp;
+use crate::row::{SeqNo, StoredEvent};
+use crate::segment::{segment_file_name, SegmentMeta, SegmentReader, SegmentWriter};
+use crate::superseded;
+use crossbeam_channel::{Receiver, RecvTimeoutError};
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+#[derive(Debug)]
+pub(crate) enum MaintenanceMsg {
+    Wake,
+    Stop,
+}
+
+/// The directory of partition `day`.
+pub(crate) fn partition_dir(dir: &Path, day: i32) -> PathBuf {
+    dir.join("partitions").join(day_name(day))
+}
+
+/// `YYYY-MM-DD` of a day number.
+pub(crate) fn day_name(day: i32) -> String {
+    let t = Timestamp(i64::from(day) * Timestamp::MICROS_PER_DAY);
+    crate::model::time::format_time(t).get(..10).unwrap_or("invalid-day").to_string()
+}
+
+/// Parses a partition directory name back into a day number.
+pub(crate) fn parse_day_name(name: &str) -> Option<i32> {
+    let t = crate::model::time::parse_rfc3339(&format!("{name}T00:00:00Z"))?;
+    (day_name(t.day()) == name).then(|| t.day())
+}
+
+pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<MaintenanceMsg>) -> std::thread::JoinHandle<()> {
+    std::thread::Builder::new()
+        .name("kevdb-maintenance".into())
+        .spawn(move || loop {
+            match rx.recv_timeout(inner.options.maintenance_interval) {
+                Ok(MaintenanceMsg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+                Ok(MaintenanceMsg::Wake) | Err(RecvTimeoutError::Timeout) => {}
+            }
+            let outcome = seal_frozen(&inner)
+                .and_then(|()| enforce_retention(&inner, Timestamp::now()).map(drop))
+                .and_then(|()| compact(&inner).map(drop));
+            if let Err(e) = outcome {
+                inner.report_damage(format!("background maintenance failed: {e}"));
+            }
+        })
+        .unwrap_or_else(|e| panic!("cannot start the maintenance thread: {e}"))
+}
+
+fn open_handles(metas: &[SegmentMeta]) -> Result<Vec<Arc<SegmentHandle>>> {
+    metas
+        .iter()
+        .map(|m| {
+            Ok(Arc::new(SegmentHandle {
+                entry: entry_of(m),
+                reader: SegmentReader::open(&m.path)?,
+            }))
+        })
+        .collect()
+}
+
+fn entry_of(m: &SegmentMeta) -> SegmentEntry {
+    SegmentEntry { id: m.id, day: m.day, rows: m.rows, bytes: m.bytes, min_seq: m.min_seq, max_seq: m.max_seq }
+}
+
+/// Installs a new segment set: `add` joins, `remove` (by id) leaves.
+fn swap_version(inner: &Inner, add: Vec<Arc<SegmentHandle>>, remove: &[u64]) {
+    let mut state = inner.state.write();
+    let mut segments: Vec<Arc<SegmentHandle>> =
+        state.version.segments.iter().filter(|s| !remove.contains(&s.entry.id)).cloned().collect();
+    segments.extend(add);
+    state.version = Arc::new(Version { segments });
+}
+
+/// Seals every frozen memtable, oldest first.
+pub(crate) fn seal_frozen(inner: &Inner) -> Result<()> {
+    let mut manifest = inner.manifest.lock();
+    loop {
+        let Some(frozen) = inner.state.read().frozen.first().cloned() else { return Ok(()) };
+        seal_one(inner, &mut manifest, &frozen)?;
+    }
+}
+
+fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> Result<()> {
+    let sealed_seq = frozen.max_seq().unwrap_or(manifest.sealed_seq).max(manifest.sealed_seq);
+    let mut by_day: BTreeMap<i32, Vec<&StoredEvent>> = BTreeMap::new();
+    for row in frozen.iter() {
+        by_day.entry(row.last_seen().day()).or_default().push(row);
+    }
+    let mut written: Vec<SegmentMeta> = Vec::new();
+    let mut next_id = manifest.next_segment_id;
+    let result = (|| -> Result<()> {
+        for (day, mut rows) in by_day {
+            rows.sort_by_key(|r| (r.last_seen(), r.seq));
+            let mut w = SegmentWriter::create(
+                &partition_dir(&inner.dir, day),
+                next_id,
+                day,
+                inner.options.compression_level,
+                inner.options.row_group_rows,
+            )?;
+            next_id += 1;
+            for r in rows {
+                if let Err(e) = w.push(r.clone()) {
+                    w.abort();
+                    return Err(e);
+                }
+            }
+            written.push(w.finish()?);
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        for m in &written {
+            let _ = std::fs::remove_file(&m.path);
+        }
+        return Err(e);
+    }
+    let mut next = manifest.clone();
+    next.next_segment_id = next_id;
+    next.sealed_seq = sealed_seq;
+    next.segments.extend(written.iter().map(entry_of));
+    if !frozen.superseded.is_empty() {
+        let name = superseded::file_name(sealed_seq);
+        superseded::store_file(&inner.dir.join("superseded"), &name, &frozen.superseded)?;
+        next.superseded.push(name);
+    }
+    let handles = open_handles(&written)?;
+    next.store(&inner.dir)?;
+    *manifest = next;
+    {
+        let mut state = inner.state.write();
+        let mut segments = state.version.segments.clone();
+        segments.extend(handles);
+        state.version = Arc::new(Version { segments });
+        state.frozen.retain(|m| !Arc::ptr_eq(m, frozen));
+    }
+    // Derived state follows the manifest; if this fails, open rebuilds it.
+    inner.identity.apply(frozen.latest.iter().map(|(k, v)| (*k, *v)), SeqNo(sealed_seq))?;
+    inner.ingest.lock().cache.retain(|_, latest| latest.seq.0 > sealed_seq);
+    delete_sealed_wal(inner, sealed_seq)
+}
+
+/// Deletes WAL files whose every row is at or below `sealed_seq`.
+fn delete_sealed_wal(inner: &Inner, sealed_seq: u64) -> Result<()> {
+    let dir = inner.dir.join("wal");
+    let files = crate::wal::list_wal_files(&dir)?;
+    let mut removed = false;
+    for pair in files.windows(2) {
+        let (_, path) = &pair[0];
+        let (next_first, _) = pair[1];
+        if next_first.0.saturating_sub(1) <= sealed_seq {
+            std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
+            removed = true;
+        }
+    }
+    if removed {
+        sync_dir(&dir)?;
+    }
+    Ok(())
+}
+
+/// What a retention pass deleted.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RetentionReport {
+    /// Partitions dropped (`YYYY-MM-DD`).
+    pub partitions: Vec<String>,
+    /// Segments deleted.
+    pub segments: usize,
+    /// Rows deleted.
+    pub rows: u64,
+    /// Bytes freed.
+    pub bytes: u64,
+}
+
+/// Drops whole partitions older than the retention period, then the oldest
+/// partitions while segments exceed the disk budget (never the newest).
+pub(crate) fn enforce_retention(inner: &Inner, now: Timestamp) -> Result<RetentionReport> {
+    let (age, max_bytes) = (inner.options.retention, inner.options.max_disk_bytes);
+    if age.is_none() && max_bytes.is_none() {
+        return Ok(RetentionReport::default());
+    }
+    let mut manifest = inner.manifest.lock();
+    let mut day_bytes: BTreeMap<i32, u64> = BTreeMap::new();
+    for s in &manifest.segments {
+        *day_bytes.entry(s.day).or_default() += s.bytes;
+    }
+    let mut drop_days = Vec::new();
+    if let Some(age) = age {
+        let cutoff = now.saturating_add_micros(-(age.as_micros().min(i64::MAX as u128) as i64)).day();
+        drop_days.extend(day_bytes.keys().copied().filter(|&d| d < cutoff));
+    }
+    if let Some(max) = max_bytes {
+        let mut total: u64 = day_bytes.iter().filter(|(d, _)| !drop_days.contains(d)).map(|(_, b)| b).sum();
+        let newest = day_bytes.keys().next_back().copied();
+        for (&day, &bytes) in &day_bytes {
+            if total <= max || Some(day) == newest {
+                break;
+            }
+            if !drop_days.contains(&day) {
+                drop_days.push(day);
+                total -= bytes;
+            }
+        }
+    }
+    if drop_days.is_empty() {
+        return Ok(RetentionReport::default());
+    }
+    let (gone, kept): (Vec<SegmentEntry>, Vec<SegmentEntry>) =
+        manifest.segments.iter().cloned().partition(|s| drop_days.contains(&s.day));
+    let mut next = manifest.clone();
+    next.segments = kept;
+    next.store(&inner.dir)?;
+    *manifest = next;
+    let ids: Vec<u64> = gone.iter().map(|s| s.id).collect();
+    swap_version(inner, Vec::new(), &ids);
+    for s in &gone {
+        let path = partition_dir(&inner.dir, s.day).join(segment_file_name(s.id));
+        std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+    }
+    drop_days.sort_unstable();
+    for &day in &drop_days {
+        let dir = partition_dir(&inner.dir, day);
+        let _ = std::fs::remove_dir(&dir);
+    }
+    sync_dir(&inner.dir.join("partitions"))?;
+    Ok(RetentionReport {
+        partitions: drop_days.iter().map(|&d| day_name(d)).collect(),
+        segments: gone.len(),
+        rows: gone.iter().map(|s| s.rows).sum(),
+        bytes: gone.iter().map(|s| s.bytes).sum(),
+    })
+}
+
+/// Segments at or above this many rows are left alone by compaction.
+fn compaction_cap(inner: &Inner) -> u64 {
+    (inner.options.memtable_rows as u64).saturating_mul(8).max(1)
+}
+
+/// Merges the small segments of every partition that has at least
+/// `compaction_min_segments` of them. Returns the number of input segments.
+pub(crate) fn compact(inner: &Inner) -> Result<usize> {
+    let mut manifest = inner.manifest.lock();
+    let cap = compaction_cap(inner);
+    let mut by_day: BTreeMap<i32, Vec<u64>> = BTreeMap::new();
+    for s in manifest.segments.iter().filter(|s| s.rows < cap) {
+        by_day.entry(s.day).or_default().push(s.id);
+    }
+    let mut merged = 0;
+    for (day, ids) in by_day {
+        if ids.len() < inner.options.compaction_min_segments.max(2) {
+            continue;
+        }
+        let inputs: Vec<Arc<SegmentHandle>> = {
+            let state = inner.state.read();
+            state.version.segments.iter().filter(|s| ids.contains(&s.entry.id)).cloned().collect()
+        };
+        if inputs.len() != ids.len() {
+            continue; // a damaged segment is not served and is not compacted
+        }
+        let Some(meta) = merge_segments(inner, &mut manifest, day, &inputs)? else { continue };
+        let handles = open_handles(std::slice::from_ref(&meta))?;
+        let mut next = manifest.clone();
+        next.segments.retain(|s| !ids.contains(&s.id));
+        next.segments.push(entry_of(&meta));
+        next.store(&inner.dir)?;
+        *manifest = next;
+        swap_version(inner, handles, &ids);
+        for input in &inputs {
+            let path = input.reader.path();
+            std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
+        }
+        sync_dir(&partition_dir(&inner.dir, day))?;
+        merged += inputs.len();
+    }
+    Ok(merged)
+}
+
+/// Rows of one segment in ascending (last-seen, seq) order.
+struct AscendingRows<'a> {
+    segment: &'a SegmentHandle,
+    next_group: usize,
+    buf: VecDeque<StoredEvent>,
+}
+
+impl AscendingRows<'_> {
+    fn next_row(&mut self) -> Result<Option<StoredEvent>> {
+        while self.buf.is_empty() && self.next_group < self.segment.reader.group_count() {
+            let g = self.segment.reader.read_group(self.next_group)?;
+            self.next_group += 1;
+            self.buf.extend((0..g.rows).map(|i| g.event(i)));
+        }
+        Ok(self.buf.pop_front())
+    }
+}
+
+/// k-way merges `inputs` into one new segment. A damaged input aborts the
+/// merge (the inputs stay as they are) and is reported.
+fn merge_segments(inner: &Inner, manifest: &mut Manifest, day: i32, inputs: &[Arc<SegmentHandle>]) -> Result<Option<SegmentMeta>> {
+    let id = manifest.next_segment_id;
+    manifest.next_segment_id += 1;
+    let mut w = SegmentWriter::create(&partition_dir(&inner.dir, day), id, day, inner.options.compression_level, inner.options.row_group_rows)?;
+    let mut sources: Vec<AscendingRows<'_>> =
+        inputs.iter().map(|s| AscendingRows { segment: s, next_group: 0, buf: VecDeque::new() }).collect();
+    let outcome = (|| -> Result<()> {
+        let mut heap = BinaryHeap::new();
+        for (i, s) in sources.iter_mut().enumerate() {
+            if let Some(row) = s.next_row()? {
+                heap.push(Reverse(((row.last_seen(), row.seq), i, HeapRow(row))));
+            }
+        }
+        while let Some(Reverse((_, i, HeapRow(row)))) = heap.pop() {
+            w.push(row)?;
+            if let Some(next) = sources[i].next_row()? {
+                heap.push(Reverse(((next.last_seen(), next.seq), i, HeapRow(next))));
+            }
+        }
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => Ok(Some(w.finish()?)),
+        Err(e) => {
+            w.abort();
+            inner.report_damage(format!("compaction of partition {} skipped: {e}", day_name(day)));
+            Ok(None)
+        }
+    }
+}
+
+/// A row carried through the merge heap; ordering is decided by the key
+/// before it, never by the row itself.
+struct HeapRow(StoredEvent);
+
+impl PartialEq for HeapRow {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+impl Eq for HeapRow {}
+impl PartialOrd for HeapRow {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for HeapRow {
+    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
+        std::cmp::Ordering::Equal
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn day_names_round_trip() {
+        assert_eq!(day_name(0), "1970-01-01");
+        assert_eq!(day_name(20416), "2025-11-24");
+        assert_eq!(parse_day_name("2025-11-24"), Some(20416));
+        assert_eq!(parse_day_name("2025-13-01"), None);
+        assert_eq!(day_name(-1), "1969-12-31");
+    }
+}

@@ -1,0 +1,279 @@
+//! [`Db`]: the embedded database. Ties the WAL, memtable, segments,
+//! identity map and superseded set together.
+//!
+//! Threads and locks:
+//! - callers of [`Db::append`] take `Inner::ingest` to dedup and assign seqs,
+//!   then hand the batch to the **commit thread** over a channel (still under
+//!   the lock, so batches reach the WAL in seq order) and wait for its ack;
+//! - the commit thread group-commits everything queued, fsyncs, applies rows
+//!   to the memtable (`Inner::state` write lock) and superseded set, then acks;
+//!   it freezes the memtable when it is full or old and starts a new WAL file;
+//! - sealing, retention and compaction run under `Inner::manifest` (which
+//!   serialises them), on the **maintenance thread** or in [`Db::flush`].
+//!
+//! Lock order: `ingest` → `manifest` → `state` → `superseded`. Readers take
+//! `state` and `superseded` briefly and never hold them across I/O.
+
+mod append;
+mod commit;
+mod maintenance;
+mod recover;
+mod scan;
+
+pub use append::{AppendReport, Rejected};
+pub use maintenance::RetentionReport;
+pub use recover::OpenReport;
+pub use scan::QueryIter;
+
+use crate::error::{Error, Result};
+use crate::identity::{IdentityKey, IdentityStore, Latest};
+use crate::manifest::{Manifest, SegmentEntry};
+use crate::memtable::Memtable;
+use crate::options::Options;
+use crate::query::Query;
+use crate::segment::SegmentReader;
+use crate::superseded::Superseded;
+use crossbeam_channel::Sender;
+use parking_lot::{Mutex, RwLock};
+use std::collections::HashMap;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+
+/// A sealed segment as the engine holds it.
+#[derive(Debug)]
+pub(crate) struct SegmentHandle {
+    pub entry: SegmentEntry,
+    pub reader: SegmentReader,
+}
+
+/// The set of live segments at one moment. Readers hold an `Arc` of it;
+/// files of segments removed later stay readable through their mmap.
+#[derive(Debug, Default)]
+pub(crate) struct Version {
+    pub segments: Vec<Arc<SegmentHandle>>,
+}
+
+/// Mutable engine state behind `Inner::state`.
+#[derive(Debug, Default)]
+pub(crate) struct State {
+    pub active: Memtable,
+    /// Frozen memtables awaiting seal, oldest first.
+    pub frozen: Vec<Arc<Memtable>>,
+    pub version: Arc<Version>,
+}
+
+/// State owned by the ingest path.
+#[derive(Debug)]
+pub(crate) struct IngestState {
+    /// The seq the next accepted observation gets.
+    pub next_seq: u64,
+    /// Latest observation of every event with unsealed rows.
+    pub cache: HashMap<IdentityKey, Latest>,
+}
+
+pub(crate) struct Inner {
+    pub dir: PathBuf,
+    pub options: Options,
+    pub ingest: Mutex<IngestState>,
+    pub commit_tx: Sender<commit::CommitMsg>,
+    /// Serialises seal, retention and compaction; holds the durable manifest.
+    pub manifest: Mutex<Manifest>,
+    pub state: RwLock<State>,
+    pub superseded: RwLock<Superseded>,
+    /// Highest seq whose row is visible to readers.
+    pub visible: AtomicU64,
+    pub identity: IdentityStore,
+    /// Set after a write failed to become durable.
+    pub poisoned: Mutex<Option<String>>,
+    /// Damage found while serving (damaged blocks skipped).
+    pub damage: Mutex<Vec<String>>,
+    pub maintenance_tx: Mutex<Option<Sender<maintenance::MaintenanceMsg>>>,
+    _lock: File,
+}
+
+impl std::fmt::Debug for Inner {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Inner").field("dir", &self.dir).finish_non_exhaustive()
+    }
+}
+
+impl Inner {
+    pub(crate) fn check_poisoned(&self) -> Result<()> {
+        match &*self.poisoned.lock() {
+            Some(why) => Err(Error::Poisoned(why.clone())),
+            None => Ok(()),
+        }
+    }
+
+    pub(crate) fn report_damage(&self, what: String) {
+        let mut damage = self.damage.lock();
+        if !damage.contains(&what) {
+            damage.push(what);
+        }
+    }
+
+    fn wake_maintenance(&self) {
+        if let Some(tx) = &*self.maintenance_tx.lock() {
+            let _ = tx.try_send(maintenance::MaintenanceMsg::Wake);
+        }
+    }
+}
+
+/// Counters describing a database.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Stats {
+    /// Highest sequence number assigned.
+    pub last_seq: u64,
+    /// Rows sealed into segments.
+    pub segment_rows: u64,
+    /// Rows in the in-memory buffer.
+    pub memtable_rows: u64,
+    /// Live segments.
+    pub segments: usize,
+    /// Distinct partitions (days) with segments.
+    pub partitions: usize,
+    /// Bytes of live segments.
+    pub segment_bytes: u64,
+    /// Bytes of WAL files.
+    pub wal_bytes: u64,
+    /// Observations superseded by newer ones.
+    pub superseded: u64,
+}
+
+/// An open kevdb database. Cheap to share across threads (`&Db` is enough
+/// for every operation).
+///
+/// ```
+/// use kevdb_engine::{Db, Options, Query, model::parse::{parse_bytes, ParseOptions}};
+///
+/// let dir = tempfile::tempdir()?;
+/// let db = Db::open(dir.path(), Options::default())?;
+/// let json = br#"{"kind":"Event","apiVersion":"v1",
+///   "metadata":{"name":"web.1","namespace":"shop","uid":"u1","resourceVersion":"7"},
+///   "involvedObject":{"kind":"Pod","namespace":"shop","name":"web"},
+///   "reason":"BackOff","message":"Back-off restarting failed container","type":"Warning",
+///   "lastTimestamp":"2026-11-20T10:00:00Z","count":3}"#;
+/// let parsed = parse_bytes(json, &ParseOptions::default());
+/// let report = db.append(parsed.events)?;
+/// assert_eq!(report.accepted, 1);
+///
+/// let warnings: Vec<_> = db.query(&Query::new().namespace("shop").event_type("Warning"))?.collect();
+/// assert_eq!(warnings[0].event.reason(), "BackOff");
+/// db.close()?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug)]
+pub struct Db {
+    inner: Arc<Inner>,
+    commit_thread: Option<JoinHandle<()>>,
+    maintenance_thread: Option<JoinHandle<()>>,
+    report: OpenReport,
+}
+
+impl Db {
+    /// Opens the database in `dir`, creating it if needed, and recovers
+    /// whatever the last process left: the WAL tail is replayed (a torn last
+    /// record is truncated), leftovers of interrupted seals are removed, and
+    /// damaged files are reported and skipped.
+    pub fn open(dir: impl AsRef<Path>, options: Options) -> Result<Db> {
+        recover::open(dir.as_ref(), options)
+    }
+
+    /// What opening found and repaired.
+    pub fn open_report(&self) -> &OpenReport {
+        &self.report
+    }
+
+    /// The database directory.
+    pub fn dir(&self) -> &Path {
+        &self.inner.dir
+    }
+
+    /// Runs a query; results stream newest-first (or as `query.order` says).
+    /// The result is a consistent snapshot as of the call.
+    pub fn query(&self, query: &Query) -> Result<QueryIter> {
+        Ok(QueryIter::new(self.inner.clone(), query.clone()))
+    }
+
+    /// Seals everything in memory into segments and makes it durable. On
+    /// return, the WAL holds nothing that is not also in a segment.
+    pub fn flush(&self) -> Result<()> {
+        self.inner.check_poisoned()?;
+        commit::freeze(&self.inner)?;
+        maintenance::seal_frozen(&self.inner)
+    }
+
+    /// Applies the retention policy now (it also runs in the background).
+    pub fn enforce_retention(&self) -> Result<RetentionReport> {
+        maintenance::enforce_retention(&self.inner, crate::model::Timestamp::now())
+    }
+
+    /// Compacts small segments now (it also runs in the background). Returns
+    /// how many segments were merged away.
+    pub fn compact(&self) -> Result<usize> {
+        maintenance::compact(&self.inner)
+    }
+
+    /// Damage found while serving queries (damaged blocks are skipped, never
+    /// served).
+    pub fn damage(&self) -> Vec<String> {
+        self.inner.damage.lock().clone()
+    }
+
+    /// Counters.
+    pub fn stats(&self) -> Stats {
+        let state = self.inner.state.read();
+        let segs = &state.version.segments;
+        let mut days: Vec<i32> = segs.iter().map(|s| s.entry.day).collect();
+        days.sort_unstable();
+        days.dedup();
+        let memtable_rows = state.active.rows() + state.frozen.iter().map(|m| m.rows()).sum::<usize>();
+        let wal_bytes = crate::wal::list_wal_files(&self.inner.dir.join("wal"))
+            .map(|files| files.iter().filter_map(|(_, p)| std::fs::metadata(p).ok()).map(|m| m.len()).sum())
+            .unwrap_or(0);
+        Stats {
+            last_seq: self.inner.visible.load(Ordering::Acquire),
+            segment_rows: segs.iter().map(|s| s.entry.rows).sum(),
+            memtable_rows: memtable_rows as u64,
+            segments: segs.len(),
+            partitions: days.len(),
+            segment_bytes: segs.iter().map(|s| s.entry.bytes).sum(),
+            wal_bytes,
+            superseded: self.inner.superseded.read().len(),
+        }
+    }
+
+    /// Stops background work, makes every acknowledged write durable in the
+    /// WAL, and closes the database. Unsealed rows stay in the WAL and are
+    /// replayed at the next open (call [`Db::flush`] first to seal them).
+    pub fn close(mut self) -> Result<()> {
+        self.shutdown()
+    }
+
+    fn shutdown(&mut self) -> Result<()> {
+        if let Some(tx) = self.inner.maintenance_tx.lock().take() {
+            let _ = tx.send(maintenance::MaintenanceMsg::Stop);
+        }
+        if let Some(t) = self.maintenance_thread.take() {
+            let _ = t.join();
+        }
+        let _ = self.inner.commit_tx.send(commit::CommitMsg::Stop);
+        if let Some(t) = self.commit_thread.take() {
+            let _ = t.join();
+        }
+        self.inner.check_poisoned()
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        let _ = self.shutdown();
+    }
+}
+
+pub(crate) fn append_events(db: &Db, events: Vec<crate::model::Event>) -> Result<AppendReport> {
+    append::append(&db.inner, events)
+}

@@ -1,0 +1,265 @@
+//! Opening a database: lock the directory, load the manifest, remove
+//! leftovers of interrupted operations, open segments, bring the derived
+//! identity map up to date, replay the WAL, and start the threads.
+
+use super::commit::{self, record_row};
+use super::maintenance::{self, parse_day_name, partition_dir};
+use super::{Db, IngestState, Inner, SegmentHandle, State, Version};
+use crate::error::{Error, Result};
+use crate::fsutil::{create_dir_durable, sync_dir};
+use crate::identity::{IdentityKey, IdentityStore, Latest, Version as ObsVersion};
+use crate::manifest::Manifest;
+use crate::memtable::Memtable;
+use crate::options::Options;
+use crate::row::{SeqNo, StoredEvent};
+use crate::segment::{parse_segment_file_name, segment_file_name, SegmentReader};
+use crate::superseded::{self, Superseded};
+use crate::wal::{list_wal_files, read_wal_file, WalWriter};
+use parking_lot::{Mutex, RwLock};
+use std::collections::{HashMap, HashSet};
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicU64;
+use std::sync::Arc;
+
+/// What opening a database found and did.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OpenReport {
+    /// Rows replayed from the WAL into memory.
+    pub replayed_rows: u64,
+    /// WAL damage found (a torn tail after a crash is normal and truncated).
+    pub wal_truncated: Vec<String>,
+    /// Files that are damaged and are not served.
+    pub damaged: Vec<String>,
+    /// Leftovers of interrupted operations that were removed.
+    pub removed_leftovers: Vec<PathBuf>,
+    /// Rows scanned to bring the identity map up to date.
+    pub identity_rows_rebuilt: u64,
+    /// Other notes.
+    pub notes: Vec<String>,
+}
+
+impl OpenReport {
+    /// True when nothing was damaged (a truncated torn tail is not damage).
+    pub fn is_clean(&self) -> bool {
+        self.damaged.is_empty()
+    }
+}
+
+pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
+    create_dir_durable(dir)?;
+    let lock_path = dir.join("LOCK");
+    let lock = File::create(&lock_path).map_err(|e| Error::io("create", &lock_path, e))?;
+    if lock.try_lock().is_err() {
+        return Err(Error::Locked(dir.to_owned()));
+    }
+    for sub in ["wal", "partitions", "superseded"] {
+        create_dir_durable(&dir.join(sub))?;
+    }
+    let mut report = OpenReport::default();
+    let manifest = match Manifest::load(dir)? {
+        Some(m) => m,
+        None => {
+            let m = Manifest::default();
+            m.store(dir)?;
+            m
+        }
+    };
+    remove_leftovers(dir, &manifest, &mut report)?;
+
+    let mut segments = Vec::new();
+    for entry in &manifest.segments {
+        let path = partition_dir(dir, entry.day).join(segment_file_name(entry.id));
+        match SegmentReader::open(&path) {
+            Ok(reader) => segments.push(Arc::new(SegmentHandle { entry: entry.clone(), reader })),
+            Err(e) => report.damaged.push(format!("segment not served: {e}")),
+        }
+    }
+    let mut superseded = Superseded::default();
+    for name in &manifest.superseded {
+        match superseded::load_file(&dir.join("superseded").join(name)) {
+            Ok(seqs) => superseded.extend(&seqs),
+            Err(e) => report.damaged.push(format!("superseded set incomplete (latest-only queries may show replaced observations): {e}")),
+        }
+    }
+
+    let (identity, note) = IdentityStore::open(&dir.join("identity"), options.identity_cache_bytes)?;
+    report.notes.extend(note);
+    catch_up_identity(&identity, &segments, manifest.sealed_seq, &mut report)?;
+
+    let (memtable, cache, next_seq) = replay_wal(dir, &manifest, &identity, &mut superseded, &mut report)?;
+    let wal = WalWriter::create(&dir.join("wal"), SeqNo(next_seq))?;
+
+    let (commit_tx, commit_rx) = crossbeam_channel::unbounded();
+    let inner = Arc::new(Inner {
+        dir: dir.to_owned(),
+        ingest: Mutex::new(IngestState { next_seq, cache }),
+        commit_tx,
+        manifest: Mutex::new(manifest),
+        state: RwLock::new(State { active: memtable, frozen: Vec::new(), version: Arc::new(Version { segments }) }),
+        superseded: RwLock::new(superseded),
+        visible: AtomicU64::new(next_seq - 1),
+        identity,
+        poisoned: Mutex::new(None),
+        damage: Mutex::new(Vec::new()),
+        maintenance_tx: Mutex::new(None),
+        options,
+        _lock: lock,
+    });
+    let commit_thread = Some(commit::spawn(inner.clone(), commit_rx, wal));
+    let maintenance_thread = if inner.options.background {
+        let (tx, rx) = crossbeam_channel::bounded(4);
+        *inner.maintenance_tx.lock() = Some(tx);
+        Some(maintenance::spawn(inner.clone(), rx))
+    } else {
+        None
+    };
+    Ok(Db { inner, commit_thread, maintenance_thread, report })
+}
+
+/// Deletes files the manifest does not know: segments and temporary files
+/// of interrupted seals and compactions, and unlisted superseded files.
+fn remove_leftovers(dir: &Path, manifest: &Manifest, report: &mut OpenReport) -> Result<()> {
+    let live: HashSet<(i32, u64)> = manifest.segments.iter().map(|s| (s.day, s.id)).collect();
+    let partitions = dir.join("partitions");
+    let read = |d: &Path| std::fs::read_dir(d).map_err(|e| Error::io("read directory", d, e));
+    for day_entry in read(&partitions)? {
+        let day_entry = day_entry.map_err(|e| Error::io("read directory", &partitions, e))?;
+        let day_path = day_entry.path();
+        let Some(day) = day_entry.file_name().to_str().and_then(parse_day_name) else { continue };
+        let mut any_left = false;
+        let mut removed = false;
+        for f in read(&day_path)? {
+            let f = f.map_err(|e| Error::io("read directory", &day_path, e))?;
+            let name = f.file_name();
+            let name = name.to_string_lossy();
+            let keep = parse_segment_file_name(&name).is_some_and(|id| live.contains(&(day, id)));
+            let leftover = !keep && (name.ends_with(".kevdb-tmp") || parse_segment_file_name(&name).is_some());
+            if leftover {
+                std::fs::remove_file(f.path()).map_err(|e| Error::io("remove", f.path(), e))?;
+                report.removed_leftovers.push(f.path());
+                removed = true;
+            } else {
+                any_left = true;
+            }
+        }
+        if removed {
+            sync_dir(&day_path)?;
+        }
+        if !any_left {
+            let _ = std::fs::remove_dir(&day_path);
+        }
+    }
+    let sup_dir = dir.join("superseded");
+    for f in read(&sup_dir)? {
+        let f = f.map_err(|e| Error::io("read directory", &sup_dir, e))?;
+        let name = f.file_name().to_string_lossy().into_owned();
+        if !manifest.superseded.contains(&name) {
+            std::fs::remove_file(f.path()).map_err(|e| Error::io("remove", f.path(), e))?;
+            report.removed_leftovers.push(f.path());
+        }
+    }
+    for f in [dir.join("MANIFEST.kevdb-tmp")] {
+        if f.exists() {
+            std::fs::remove_file(&f).map_err(|e| Error::io("remove", &f, e))?;
+            report.removed_leftovers.push(f);
+        }
+    }
+    Ok(())
+}
+
+/// Brings the identity map up to the manifest's sealed seq by scanning the
+/// sealed rows it has not applied (all of them when it was lost).
+fn catch_up_identity(identity: &IdentityStore, segments: &[Arc<SegmentHandle>], sealed_seq: u64, report: &mut OpenReport) -> Result<()> {
+    let mut applied = identity.applied_through()?.0;
+    if applied > sealed_seq {
+        report.notes.push(format!("identity map is ahead of the manifest ({applied} > {sealed_seq}); rebuilding it"));
+        identity.clear()?;
+        applied = 0;
+    }
+    if applied == sealed_seq {
+        return Ok(());
+    }
+    for seg in segments.iter().filter(|s| s.entry.max_seq > applied) {
+        let mut latest: HashMap<IdentityKey, Latest> = HashMap::new();
+        for g in 0..seg.reader.group_count() {
+            let group = match seg.reader.read_group(g) {
+                Ok(group) => group,
+                Err(e) => {
+                    report.damaged.push(format!("row group skipped while rebuilding identities: {e}"));
+                    continue;
+                }
+            };
+            for i in 0..group.rows {
+                let seq = group.seq[i];
+                if seq <= applied || seq > sealed_seq {
+                    continue;
+                }
+                let row = group.event(i);
+                let entry = Latest { seq: row.seq, version: ObsVersion::of(&row.event) };
+                let slot = latest.entry(IdentityKey::of(&row.event)).or_insert(entry);
+                if slot.seq < entry.seq {
+                    *slot = entry;
+                }
+                report.identity_rows_rebuilt += 1;
+            }
+        }
+        identity.apply(latest, SeqNo(applied))?;
+    }
+    identity.apply(std::iter::empty(), SeqNo(sealed_seq))
+}
+
+type Replayed = (Memtable, HashMap<IdentityKey, Latest>, u64);
+
+/// Replays WAL rows above the sealed seq into a fresh memtable.
+fn replay_wal(dir: &Path, manifest: &Manifest, identity: &IdentityStore, superseded: &mut Superseded, report: &mut OpenReport) -> Result<Replayed> {
+    let wal_dir = dir.join("wal");
+    let files = list_wal_files(&wal_dir)?;
+    let mut memtable = Memtable::default();
+    let mut cache: HashMap<IdentityKey, Latest> = HashMap::new();
+    let mut next_seq = manifest.sealed_seq + 1;
+    let last_index = files.len().saturating_sub(1);
+    for (index, (_, path)) in files.iter().enumerate() {
+        let file = read_wal_file(path)?;
+        if let Some(damage) = &file.damage {
+            if index == last_index {
+                // A torn tail: the crash interrupted a write that was never
+                // acknowledged. Cut it off so appends continue cleanly.
+                let f = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::io("open", path, e))?;
+                f.set_len(file.valid_len).map_err(|e| Error::io("truncate", path, e))?;
+                f.sync_all().map_err(|e| Error::io("fsync", path, e))?;
+                report.wal_truncated.push(format!("{}: {damage}; truncated to {} bytes", path.display(), file.valid_len));
+            } else {
+                report.damaged.push(format!("{}: {damage}; rows after it are lost", path.display()));
+            }
+        }
+        for batch in file.batches {
+            let mut chunk = Vec::with_capacity(batch.events.len());
+            for (j, event) in batch.events.into_iter().enumerate() {
+                let seq = batch.first_seq.0 + j as u64;
+                if seq < next_seq {
+                    continue; // sealed already
+                }
+                if seq > next_seq {
+                    report.damaged.push(format!("WAL is missing seqs {next_seq}..{}", seq - 1));
+                }
+                let key = IdentityKey::of(&event);
+                let version = ObsVersion::of(&event);
+                let prev = match cache.get(&key) {
+                    Some(l) => Some(*l),
+                    None => identity.get(key)?,
+                };
+                let supersedes = prev.filter(|p| p.seq.0 < seq).map(|p| p.seq);
+                cache.insert(key, Latest { seq: SeqNo(seq), version });
+                record_row(&mut memtable, superseded, SeqNo(seq), key, version, supersedes);
+                chunk.push(StoredEvent { seq: SeqNo(seq), event });
+                next_seq = seq + 1;
+            }
+            if !chunk.is_empty() {
+                report.replayed_rows += chunk.len() as u64;
+                memtable.push(chunk.into());
+            }
+        }
+    }
+    Ok((memtable, cache, next_seq))
+}

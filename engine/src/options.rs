@@ -1,0 +1,69 @@
+//! Tuning knobs of a database, with production defaults.
+
+use std::time::Duration;
+
+/// When appended batches are forced to stable storage.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub enum SyncPolicy {
+    /// fdatasync every group commit before acknowledging it (the default):
+    /// an acknowledged append survives power loss.
+    #[default]
+    Always,
+    /// fdatasync at most this often; an append is acknowledged once written
+    /// to the OS. A crash of the process loses nothing; power loss may lose
+    /// up to one interval.
+    Interval(Duration),
+    /// Leave flushing to the OS.
+    Never,
+}
+
+/// Options for [`crate::Db::open`].
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// WAL durability policy.
+    pub sync: SyncPolicy,
+    /// Cluster name given to events appended without one.
+    pub default_cluster: String,
+    /// Seal the in-memory buffer into segments once it holds this many rows.
+    pub memtable_rows: usize,
+    /// ... or once its oldest row is this old.
+    pub memtable_max_age: Duration,
+    /// Rows per row group inside a segment.
+    pub row_group_rows: usize,
+    /// zstd level for sealed segments.
+    pub compression_level: i32,
+    /// Drop partitions whose every event was last seen longer ago than this.
+    pub retention: Option<Duration>,
+    /// Drop the oldest partitions while segments take more bytes than this
+    /// (the newest partition is always kept).
+    pub max_disk_bytes: Option<u64>,
+    /// Compact a partition once it has this many segments.
+    pub compaction_min_segments: usize,
+    /// How often the background thread looks for sealing, retention and
+    /// compaction work.
+    pub maintenance_interval: Duration,
+    /// Memory the identity store may use for its cache.
+    pub identity_cache_bytes: u64,
+    /// Run sealing, retention and compaction on a background thread. When
+    /// false they run only through explicit calls (useful in tests).
+    pub background: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            sync: SyncPolicy::Always,
+            default_cluster: "default".into(),
+            memtable_rows: 256 * 1024,
+            memtable_max_age: Duration::from_secs(300),
+            row_group_rows: 16 * 1024,
+            compression_level: 3,
+            retention: None,
+            max_disk_bytes: None,
+            compaction_min_segments: 4,
+            maintenance_interval: Duration::from_secs(5),
+            identity_cache_bytes: 32 << 20,
+            background: true,
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Reading a segment: validate the trailer and footer once at open, then
+//! decode row groups on demand, checking each block's checksum first.
+
+use super::column::{decode_strings, decode_varints, StrColumn};
+use super::footer::{ArchivedSegmentFooter, SegmentFooter};
+use super::mmap::map_segment;
+use super::{col, HEADER_LEN, SEGMENT_END_MAGIC, SEGMENT_MAGIC, SEGMENT_VERSION, TRAILER_LEN};
+use crate::codec::{crc, unzigzag};
+use crate::error::{Error, Result};
+use crate::model::{ApiShape, Event, IntField, Presence, StrField, TimeField, Timestamp};
+use crate::row::{SeqNo, StoredEvent};
+use memmap2::Mmap;
+use std::fs::File;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+/// An open, validated segment.
+#[derive(Debug)]
+pub(crate) struct SegmentReader {
+    path: PathBuf,
+    mmap: Mmap,
+    footer: Range<usize>,
+}
+
+fn corrupt(path: &Path, offset: u64, expected: impl Into<String>, found: impl Into<String>) -> Error {
+    Error::Corrupt { path: path.to_owned(), offset, expected: expected.into(), found: found.into() }
+}
+
+impl SegmentReader {
+    /// Opens and validates a segment: header, trailer, footer checksum and
+    /// the footer's archive structure. Blocks are checked when read.
+    pub(crate) fn open(path: &Path) -> Result<SegmentReader> {
+        let file = File::open(path).map_err(|e| Error::io("open", path, e))?;
+        // SAFETY: segment files are write-once and removed only by unlink
+        // (see the module invariant), so the mapped bytes never change.
+        let mmap = unsafe { map_segment(&file) }.map_err(|e| Error::io("mmap", path, e))?;
+        let len = mmap.len();
+        if len < HEADER_LEN + TRAILER_LEN {
+            return Err(corrupt(path, 0, format!("at least {} bytes", HEADER_LEN + TRAILER_LEN), format!("{len} bytes")));
+        }
+        if mmap[..8] != SEGMENT_MAGIC {
+            return Err(corrupt(path, 0, "segment magic KEVDBSEG", format!("{:02x?}", &mmap[..8])));
+        }
+        let version = u32::from_le_bytes([mmap[8], mmap[9], mmap[10], mmap[11]]);
+        if version != SEGMENT_VERSION {
+            return Err(Error::UnsupportedVersion { path: path.to_owned(), version, supported: SEGMENT_VERSION });
+        }
+        let t = len - TRAILER_LEN;
+        let trailer = &mmap[t..];
+        if trailer[16..24] != SEGMENT_END_MAGIC {
+            return Err(corrupt(path, t as u64 + 16, "end magic KEVDBEND", format!("{:02x?}", &trailer[16..24])));
+        }
+        let mut off = [0u8; 8];
+        off.copy_from_slice(&trailer[..8]);
+        let footer_offset = u64::from_le_bytes(off);
+        let footer_len = u32::from_le_bytes([trailer[8], trailer[9], trailer[10], trailer[11]]) as u64;
+        let footer_crc = u32::from_le_bytes([trailer[12], trailer[13], trailer[14], trailer[15]]);
+        let end = footer_offset.checked_add(footer_len).unwrap_or(u64::MAX);
+        if footer_offset < HEADER_LEN as u64 || end != t as u64 || footer_offset % 16 != 0 {
+            return Err(corrupt(path, t as u64, "a footer range ending at the trailer", format!("{footer_offset}+{footer_len}")));
+        }
+        let footer = footer_offset as usize..end as usize;
+        let found = crc(&mmap[footer.clone()]);
+        if found != footer_crc {
+            return Err(corrupt(path, footer_offset, format!("footer crc {footer_crc:08x}"), format!("{found:08x}")));
+        }
+        rkyv::access::<ArchivedSegmentFooter, rkyv::rancor::Error>(&mmap[footer.clone()])
+            .map_err(|e| corrupt(path, footer_offset, "a valid footer archive", e.to_string()))?;
+        let reader = SegmentReader { path: path.to_owned(), mmap, footer };
+        if reader.footer().format_version.to_native() != SEGMENT_VERSION {
+            return Err(corrupt(path, footer_offset, "footer version 1", reader.footer().format_version.to_native().to_string()));
+        }
+        Ok(reader)
+    }
+
+    /// The footer, read in place.
+    pub(crate) fn footer(&self) -> &ArchivedSegmentFooter {
+        let bytes = &self.mmap[self.footer.clone()];
+        // SAFETY: `open` validated exactly these bytes with `rkyv::access`, and
+        // the map is immutable for its whole life (segments are write-once).
+        unsafe { rkyv::access_unchecked::<ArchivedSegmentFooter>(bytes) }
+    }
+
+    /// An owned copy of the footer (for tools and tests).
+    pub(crate) fn footer_owned(&self) -> Result<SegmentFooter> {
+        rkyv::deserialize::<SegmentFooter, rkyv::rancor::Error>(self.footer())
+            .map_err(|e| corrupt(&self.path, self.footer.start as u64, "a deserialisable footer", e.to_string()))
+    }
+
+    /// The file's path.
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Number of row groups.
+    pub(crate) fn group_count(&self) -> usize {
+        self.footer().row_groups.len()
+    }
+
+    fn block(&self, group: usize, column: usize) -> Result<Vec<u8>> {
+        let g = &self.footer().row_groups[group];
+        let b = g.columns.get(column).ok_or_else(|| corrupt(&self.path, 0, format!("{} columns", col::COUNT), g.columns.len().to_string()))?;
+        let (offset, len) = (b.offset.to_native(), b.len.to_native());
+        let range = usize::try_from(offset).ok().and_then(|o| Some(o..o.checked_add(len as usize)?));
+        let bytes = range
+            .filter(|r| r.end <= self.footer.start)
+            .and_then(|r| self.mmap.get(r))
+            .ok_or_else(|| corrupt(&self.path, offset, "a block inside the data area", format!("{len} bytes")))?;
+        let found = crc(bytes);
+        if found != b.crc.to_native() {
+            return Err(corrupt(&self.path, offset, format!("block crc {:08x}", b.crc.to_native()), format!("{found:08x}")));
+        }
+        let raw_len = b.raw_len.to_native() as usize;
+        let raw = zstd::bulk::decompress(bytes, raw_len.max(1))
+            .map_err(|e| corrupt(&self.path, offset, "a zstd frame", e.to_string()))?;
+        if raw.len() != raw_len {
+            return Err(corrupt(&self.path, offset, format!("{raw_len} decompressed bytes"), raw.len().to_string()));
+        }
+        Ok(raw)
+    }
+
+    /// Decodes row group `group`. Every block is checksummed first.
+    pub(crate) fn read_group(&self, group: usize) -> Result<DecodedGroup> {
+        let rows = self.footer().row_groups[group].rows.to_native() as usize;
+        let decode_err = |column: usize, e: crate::codec::DecodeError| {
+            corrupt(&self.path, 0, format!("column {column} of row group {group}: {}", e.expected), format!("bad data at byte {}", e.offset))
+        };
+        let ints = |column: usize| -> Result<Vec<u64>> {
+            decode_varints(&self.block(group, column)?, rows).map_err(|e| decode_err(column, e))
+        };
+        let strings = |column: usize| -> Result<StrColumn> {
+            decode_strings(&self.block(group, column)?, rows).map_err(|e| decode_err(column, e))
+        };
+        let mut seq = ints(col::SEQ)?;
+        let mut last_seen: Vec<i64> = Vec::with_capacity(rows);
+        let mut prev_seq = 0u64;
+        let mut prev_last = 0i64;
+        for (i, raw_last) in ints(col::LAST_SEEN)?.into_iter().enumerate() {
+            if i == 0 {
+                prev_seq = seq[0];
+                prev_last = unzigzag(raw_last);
+            } else {
+                prev_seq = prev_seq.wrapping_add(unzigzag(seq[i]) as u64);
+                seq[i] = prev_seq;
+                prev_last = prev_last.wrapping_add(unzigzag(raw_last));
+            }
+            last_seen.push(prev_last);
+        }
+        let first_seen = ints(col::FIRST_SEEN)?
+            .into_iter()
+            .zip(&last_seen)
+            .map(|(d, l)| l.wrapping_sub(unzigzag(d)))
+            .collect();
+        let shapes = ints(col::SHAPE)?
+            .into_iter()
+            .map(|t| u8::try_from(t).ok().and_then(ApiShape::from_tag).ok_or_else(|| decode_err(col::SHAPE, crate::codec::DecodeError { offset: 0, expected: "a shape tag" })))
+            .collect::<Result<Vec<_>>>()?;
+        let presence = ints(col::PRESENCE)?;
+        let cluster = strings(col::CLUSTER)?;
+        let strs = (0..StrField::COUNT).map(|s| strings(col::STR_BASE + s)).collect::<Result<Vec<_>>>()?;
+        let opt = |v: u64, base: i64| if v == 0 { None } else { Some(unzigzag(v - 1).wrapping_add(base)) };
+        let mut times = Vec::with_capacity(TimeField::COUNT);
+        for t in 0..TimeField::COUNT {
+            let raw = ints(col::TIME_BASE + t)?;
+            times.push(raw.into_iter().zip(&last_seen).map(|(v, l)| opt(v, *l)).collect::<Vec<_>>());
+        }
+        let mut int_cols = Vec::with_capacity(IntField::COUNT);
+        for k in 0..IntField::COUNT {
+            int_cols.push(ints(col::INT_BASE + k)?.into_iter().map(|v| opt(v, 0)).collect::<Vec<_>>());
+        }
+        let residual = strings(col::RESIDUAL)?;
+        Ok(DecodedGroup { rows, seq, last_seen, first_seen, shapes, presence, cluster, strs, times, ints: int_cols, residual })
+    }
+}
+
+/// One row group decoded into columns.
+#[derive(Debug)]
+pub(crate) struct DecodedGroup {
+    pub rows: usize,
+    pub seq: Vec<u64>,
+    pub last_seen: Vec<i64>,
+    pub first_seen: Vec<i64>,
+    shapes: Vec<ApiShape>,
+    presence: Vec<u64>,
+    cluster: StrColumn,
+    strs: Vec<StrColumn>,
+    times: Vec<Vec<Option<i64>>>,
+    ints: Vec<Vec<Option<i64>>>,
+    residual: StrColumn,
+}
+
+impl DecodedGroup {
+    /// The value of a string slot at row `i`, without building the event.
+    pub(crate) fn str(&self, field: StrField, i: usize) -> Option<&str> {
+        self.strs[field.index()].get(i)
+    }
+
+    /// The cluster of row `i`.
+    pub(crate) fn cluster(&self, i: usize) -> &str {
+        self.cluster.get(i).unwrap_or("")
+    }
+
+    /// Builds the full stored event of row `i`.
+    pub(crate) fn event(&self, i: usize) -> StoredEvent {
+        let mut event = Event::new(self.shapes[i]);
+        event.cluster = self.cluster.get_owned(i).unwrap_or_default();
+        event.presence = Presence(self.presence[i]);
+        for (s, column) in self.strs.iter().enumerate() {
+            event.strs[s] = column.get_owned(i);
+        }
+        for (t, column) in self.times.iter().enumerate() {
+            event.times[t] = column[i].map(Timestamp);
+        }
+        for (k, column) in self.ints.iter().enumerate() {
+            event.ints[k] = column[i];
+        }
+        event.residual = self.residual.get_owned(i);
+        StoredEvent { seq: SeqNo(self.seq[i]), event }
+    }
+}

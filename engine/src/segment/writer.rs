@@ -1,0 +1,217 @@
+//! Writing a segment: rows arrive sorted, are cut into row groups, encoded
+//! column by column and compressed; `finish` writes the footer and makes the
+//! file durable under its final name.
+
+use super::column::encode_strings;
+use super::footer::{BlockRef, RowGroupMeta, SegmentFooter};
+use super::{col, segment_file_name, HEADER_LEN, SEGMENT_END_MAGIC, SEGMENT_MAGIC, SEGMENT_VERSION};
+use crate::codec::{crc, put_opt_signed, put_signed, put_varint};
+use crate::error::{Error, Result};
+use crate::fsutil::{create_dir_durable, sync_dir};
+use crate::row::StoredEvent;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+
+/// What the catalog records about a finished segment.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SegmentMeta {
+    pub id: u64,
+    pub day: i32,
+    pub rows: u64,
+    pub bytes: u64,
+    pub min_seq: u64,
+    pub max_seq: u64,
+    pub path: PathBuf,
+}
+
+/// Streams sorted rows into a new segment file.
+#[derive(Debug)]
+pub(crate) struct SegmentWriter {
+    out: BufWriter<File>,
+    tmp_path: PathBuf,
+    final_path: PathBuf,
+    dir: PathBuf,
+    id: u64,
+    day: i32,
+    offset: u64,
+    level: i32,
+    group_rows: usize,
+    pending: Vec<StoredEvent>,
+    groups: Vec<RowGroupMeta>,
+    last_key: Option<(i64, u64)>,
+}
+
+impl SegmentWriter {
+    /// Starts segment `id` of partition `day` in directory `dir`.
+    pub(crate) fn create(dir: &Path, id: u64, day: i32, level: i32, group_rows: usize) -> Result<SegmentWriter> {
+        create_dir_durable(dir)?;
+        let final_path = dir.join(segment_file_name(id));
+        let tmp_path = final_path.with_extension("kevdb-tmp");
+        let file = File::create(&tmp_path).map_err(|e| Error::io("create", &tmp_path, e))?;
+        let mut out = BufWriter::with_capacity(1 << 20, file);
+        let mut header = [0u8; HEADER_LEN];
+        header[..8].copy_from_slice(&SEGMENT_MAGIC);
+        header[8..12].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
+        out.write_all(&header).map_err(|e| Error::io("write", &tmp_path, e))?;
+        Ok(SegmentWriter {
+            out,
+            tmp_path,
+            final_path,
+            dir: dir.to_owned(),
+            id,
+            day,
+            offset: HEADER_LEN as u64,
+            level,
+            group_rows: group_rows.max(1),
+            pending: Vec::new(),
+            groups: Vec::new(),
+            last_key: None,
+        })
+    }
+
+    /// Adds a row. Rows must arrive in ascending (last-seen, seq) order.
+    pub(crate) fn push(&mut self, row: StoredEvent) -> Result<()> {
+        let key = (row.last_seen().0, row.seq.0);
+        assert!(
+            self.last_key.is_none_or(|k| k < key),
+            "segment rows must arrive sorted by (last_seen, seq): {:?} after {:?}",
+            key,
+            self.last_key
+        );
+        self.last_key = Some(key);
+        self.pending.push(row);
+        if self.pending.len() >= self.group_rows {
+            self.flush_group()?;
+        }
+        Ok(())
+    }
+
+    fn write_block(&mut self, raw: &[u8]) -> Result<BlockRef> {
+        let compressed = zstd::bulk::compress(raw, self.level).map_err(|e| Error::io("compress", &self.tmp_path, e))?;
+        self.out.write_all(&compressed).map_err(|e| Error::io("write", &self.tmp_path, e))?;
+        let block = BlockRef {
+            offset: self.offset,
+            len: compressed.len() as u32,
+            raw_len: raw.len() as u32,
+            crc: crc(&compressed),
+        };
+        self.offset += compressed.len() as u64;
+        Ok(block)
+    }
+
+    fn flush_group(&mut self) -> Result<()> {
+        if self.pending.is_empty() {
+            return Ok(());
+        }
+        let rows = std::mem::take(&mut self.pending);
+        let raw = encode_group(&rows);
+        let mut columns = Vec::with_capacity(col::COUNT);
+        for column in &raw {
+            columns.push(self.write_block(column)?);
+        }
+        let last_seen = rows.iter().map(|r| r.last_seen().0);
+        let first_seen = rows.iter().map(|r| first_seen(r));
+        self.groups.push(RowGroupMeta {
+            rows: rows.len() as u32,
+            min_seq: rows.iter().map(|r| r.seq.0).min().unwrap_or(0),
+            max_seq: rows.iter().map(|r| r.seq.0).max().unwrap_or(0),
+            min_last_seen: last_seen.clone().min().unwrap_or(0),
+            max_last_seen: last_seen.max().unwrap_or(0),
+            min_first_seen: first_seen.min().unwrap_or(0),
+            columns,
+        });
+        Ok(())
+    }
+
+    /// Writes the footer and trailer, fsyncs, and renames the file into place.
+    pub(crate) fn finish(mut self) -> Result<SegmentMeta> {
+        self.flush_group()?;
+        let groups = std::mem::take(&mut self.groups);
+        let footer = SegmentFooter {
+            format_version: SEGMENT_VERSION,
+            segment_id: self.id,
+            day: self.day,
+            rows: groups.iter().map(|g| u64::from(g.rows)).sum(),
+            min_seq: groups.iter().map(|g| g.min_seq).min().unwrap_or(0),
+            max_seq: groups.iter().map(|g| g.max_seq).max().unwrap_or(0),
+            min_last_seen: groups.iter().map(|g| g.min_last_seen).min().unwrap_or(0),
+            max_last_seen: groups.iter().map(|g| g.max_last_seen).max().unwrap_or(0),
+            min_first_seen: groups.iter().map(|g| g.min_first_seen).min().unwrap_or(0),
+            row_groups: groups,
+        };
+        let archived = rkyv::to_bytes::<rkyv::rancor::Error>(&footer)
+            .map_err(|e| Error::io("archive footer", &self.tmp_path, std::io::Error::other(e.to_string())))?;
+        // The footer is read in place, so it must start 16-byte aligned.
+        let pad = (16 - (self.offset % 16)) % 16;
+        let footer_offset = self.offset + pad;
+        let mut tail = vec![0u8; pad as usize];
+        tail.extend_from_slice(&archived);
+        tail.extend_from_slice(&footer_offset.to_le_bytes());
+        tail.extend_from_slice(&(archived.len() as u32).to_le_bytes());
+        tail.extend_from_slice(&crc(&archived).to_le_bytes());
+        tail.extend_from_slice(&SEGMENT_END_MAGIC);
+        self.out.write_all(&tail).map_err(|e| Error::io("write", &self.tmp_path, e))?;
+        let bytes = footer_offset + tail.len() as u64 - pad;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| Error::io("write", &self.tmp_path, e.into_error()))?;
+        file.sync_all().map_err(|e| Error::io("fsync", &self.tmp_path, e))?;
+        std::fs::rename(&self.tmp_path, &self.final_path).map_err(|e| Error::io("rename", &self.tmp_path, e))?;
+        // IMPORTANT: fsync the directory after the rename, or the segment may vanish in a crash.
+        sync_dir(&self.dir)?;
+        Ok(SegmentMeta {
+            id: self.id,
+            day: self.day,
+            rows: footer.rows,
+            bytes,
+            min_seq: footer.min_seq,
+            max_seq: footer.max_seq,
+            path: self.final_path,
+        })
+    }
+
+    /// Abandons the segment, removing its temporary file.
+    pub(crate) fn abort(self) {
+        let _ = std::fs::remove_file(&self.tmp_path);
+    }
+}
+
+fn first_seen(r: &StoredEvent) -> i64 {
+    r.event.first_seen().map_or(r.last_seen().0, |t| t.0)
+}
+
+/// Encodes the rows of one group into one raw buffer per column.
+fn encode_group(rows: &[StoredEvent]) -> Vec<Vec<u8>> {
+    let mut cols: Vec<Vec<u8>> = vec![Vec::new(); col::COUNT];
+    let mut prev_seq = 0u64;
+    let mut prev_last = 0i64;
+    for (i, r) in rows.iter().enumerate() {
+        let last = r.last_seen().0;
+        if i == 0 {
+            put_varint(&mut cols[col::SEQ], r.seq.0);
+            put_signed(&mut cols[col::LAST_SEEN], last);
+        } else {
+            put_signed(&mut cols[col::SEQ], r.seq.0.wrapping_sub(prev_seq) as i64);
+            put_signed(&mut cols[col::LAST_SEEN], last.wrapping_sub(prev_last));
+        }
+        prev_seq = r.seq.0;
+        prev_last = last;
+        put_signed(&mut cols[col::FIRST_SEEN], last.wrapping_sub(first_seen(r)));
+        put_varint(&mut cols[col::SHAPE], u64::from(r.event.shape.tag()));
+        put_varint(&mut cols[col::PRESENCE], r.event.presence.0);
+        for (t, v) in r.event.times.iter().enumerate() {
+            put_opt_signed(&mut cols[col::TIME_BASE + t], v.map(|v| v.0.wrapping_sub(last)));
+        }
+        for (k, v) in r.event.ints.iter().enumerate() {
+            put_opt_signed(&mut cols[col::INT_BASE + k], *v);
+        }
+    }
+    encode_strings(&mut cols[col::CLUSTER], rows.iter().map(|r| Some(&*r.event.cluster)));
+    for s in 0..crate::model::StrField::COUNT {
+        encode_strings(&mut cols[col::STR_BASE + s], rows.iter().map(|r| r.event.strs[s].as_deref()));
+    }
+    encode_strings(&mut cols[col::RESIDUAL], rows.iter().map(|r| r.event.residual.as_deref()));
+    cols
+}

@@ -1,0 +1,2 @@
+//! The `kevdb` binary.
+fn main() {}
