@@ -160,6 +160,7 @@ impl<'a> ByteReader<'a> {
     }
 
     /// Reads what [`put_opt_signed`] wrote.
+    #[cfg(test)]
     pub fn opt_signed(&mut self) -> Result<Option<i64>, DecodeError> {
         match self.varint()? {
             0 => Ok(None),

@@ -95,7 +95,8 @@ impl QueryIter {
                         && it.query.in_window(m.min_first_seen.to_native(), m.max_last_seen.to_native())
                 })
                 .collect();
-            if order == Order::NewestFirst {
+            // Groups are consumed from the end: newest last for newest-first.
+            if order == Order::OldestFirst {
                 groups.reverse();
             }
             let source = it.sources.len();

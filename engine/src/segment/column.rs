@@ -69,6 +69,7 @@ impl StrColumn {
         self.get(i).map(Into::into)
     }
 
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.codes.len()
     }

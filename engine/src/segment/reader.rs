@@ -81,7 +81,8 @@ impl SegmentReader {
         unsafe { rkyv::access_unchecked::<ArchivedSegmentFooter>(bytes) }
     }
 
-    /// An owned copy of the footer (for tools and tests).
+    /// An owned copy of the footer (for tests).
+    #[cfg(test)]
     pub(crate) fn footer_owned(&self) -> Result<SegmentFooter> {
         rkyv::deserialize::<SegmentFooter, rkyv::rancor::Error>(self.footer())
             .map_err(|e| corrupt(&self.path, self.footer.start as u64, "a deserialisable footer", e.to_string()))
