@@ -2,7 +2,9 @@
 //! decode row groups on demand, checking each block's checksum first.
 
 use super::column::{decode_strings, decode_varints, StrColumn};
-use super::footer::{ArchivedSegmentFooter, SegmentFooter};
+use super::footer::ArchivedSegmentFooter;
+#[cfg(test)]
+use super::footer::SegmentFooter;
 use super::mmap::map_segment;
 use super::{col, HEADER_LEN, SEGMENT_END_MAGIC, SEGMENT_MAGIC, SEGMENT_VERSION, TRAILER_LEN};
 use crate::codec::{crc, unzigzag};

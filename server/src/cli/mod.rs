@@ -1,0 +1,133 @@
+//! Command-line arguments (clap, as close to the flags as possible) and their
+//! one-time conversion into validated configurations.
+
+mod ingest;
+mod query;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// kevdb: a long-term archive for Kubernetes events.
+#[derive(Debug, Parser)]
+#[command(name = "kevdb", version, about, long_about = None)]
+pub struct Args {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Store events from files (or `-` for standard input) in a database.
+    ///
+    /// Accepts a single event, JSON arrays, EventList/List, NDJSON, watch
+    /// events, eventrouter lines and YAML (one or many documents), in either
+    /// API shape; the format is detected from the content. Malformed records
+    /// are reported with their position and skipped. Exit status: 0 when
+    /// every record was stored (or already present), 3 when some were
+    /// skipped, 1 on a fatal error.
+    Ingest(IngestArgs),
+    /// Print stored events, newest first, like `kubectl get events`.
+    Query(QueryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IngestArgs {
+    /// Database directory (created if missing).
+    #[arg(long, env = "KEVDB_DATA")]
+    pub data: PathBuf,
+    /// Cluster name recorded with the events.
+    #[arg(long, default_value = "default")]
+    pub cluster: String,
+    /// Keep `metadata.managedFields` (dropped by default).
+    #[arg(long)]
+    pub keep_managed_fields: bool,
+    /// Never show a progress bar.
+    #[arg(long)]
+    pub no_progress: bool,
+    /// Files to read; `-` reads standard input.
+    #[arg(required = true)]
+    pub files: Vec<PathBuf>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    Table,
+    Wide,
+    Json,
+    Yaml,
+    Ndjson,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiChoice {
+    /// core/v1 (what `kubectl get events` shows)
+    #[value(name = "v1")]
+    V1,
+    /// events.k8s.io/v1
+    #[value(name = "events.k8s.io/v1")]
+    EventsV1,
+    /// each event in the shape it arrived in
+    #[value(name = "original")]
+    Original,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    /// Database directory.
+    #[arg(long, env = "KEVDB_DATA")]
+    pub data: PathBuf,
+    /// Namespace to show (default: `default`, as kubectl).
+    #[arg(short = 'n', long, conflicts_with = "all_namespaces")]
+    pub namespace: Option<String>,
+    /// Show every namespace.
+    #[arg(short = 'A', long)]
+    pub all_namespaces: bool,
+    /// Only events last seen since: RFC 3339, YYYY-MM-DD, or a duration ago (15m, 7d).
+    #[arg(long)]
+    pub since: Option<String>,
+    /// Only events first seen before: RFC 3339, YYYY-MM-DD, or a duration ago.
+    #[arg(long)]
+    pub until: Option<String>,
+    /// Event type (Normal, Warning); repeat for several.
+    #[arg(long = "type")]
+    pub types: Vec<String>,
+    /// Reason; repeat for several.
+    #[arg(long = "reason")]
+    pub reasons: Vec<String>,
+    /// Involved object kind; repeat for several.
+    #[arg(long = "kind")]
+    pub kinds: Vec<String>,
+    /// Involved object name; repeat for several.
+    #[arg(long = "name")]
+    pub names: Vec<String>,
+    /// Reporting component; repeat for several.
+    #[arg(long = "component")]
+    pub components: Vec<String>,
+    /// Cluster; repeat for several (default: all).
+    #[arg(long = "cluster")]
+    pub clusters: Vec<String>,
+    /// Show every observation, not only the latest of each event.
+    #[arg(long)]
+    pub history: bool,
+    /// Oldest first instead of newest first.
+    #[arg(long)]
+    pub reverse: bool,
+    /// Print at most this many events.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "table")]
+    pub output: OutputFormat,
+    /// API shape for json/yaml/ndjson output.
+    #[arg(long, value_enum, default_value = "v1")]
+    pub api: ApiChoice,
+}
+
+/// Runs a parsed command line.
+pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    match args.command {
+        Command::Ingest(a) => ingest::run(ingest::IngestConfig::try_from(a)?),
+        Command::Query(a) => query::run(query::QueryConfig::try_from(a)?),
+    }
+}
