@@ -1,4 +1,8 @@
-//! kevdb-bench: the event generator and the macro benchmark against peers.
+//! kevdb-bench: a realistic event generator and benchmark drivers.
 //!
-//! NOTE: filled in by the benchmark work (issue 5); the criterion micro
-//! benches live in `benches/`.
+//! - [`gen`]: streams realistic events as NDJSON (`kevdb-bench gen`);
+//! - `kevdb-bench ingest`: generates, parses and appends in-process through
+//!   the embedded API, reporting observations/s and bytes on disk;
+//! - `benches/engine.rs`: criterion micro benches of the hot paths.
+
+pub mod gen;

@@ -63,10 +63,7 @@ pub(crate) struct Version {
 impl Version {
     pub(crate) fn of(event: &Event) -> Version {
         Version {
-            resource_version: event
-                .str(StrField::MetadataResourceVersion)
-                .and_then(|rv| rv.parse().ok())
-                .unwrap_or(0),
+            resource_version: event.str(StrField::MetadataResourceVersion).and_then(|rv| rv.parse().ok()).unwrap_or(0),
             last_seen: event.last_seen().map_or(0, |t| t.0),
             count: event.observed_count(),
         }
@@ -136,14 +133,18 @@ impl IdentityStore {
     /// is discarded and recreated empty: it is rebuilt from segments.
     pub(crate) fn open(dir: &Path, cache_bytes: u64) -> Result<(IdentityStore, Option<String>)> {
         let open = || -> std::result::Result<IdentityStore, sled::Error> {
-            let db = sled::Config::new().path(dir).cache_capacity(cache_bytes).mode(sled::Mode::HighThroughput).open()?;
+            let db =
+                sled::Config::new().path(dir).cache_capacity(cache_bytes).mode(sled::Mode::HighThroughput).open()?;
             let map = db.open_tree("identity")?;
             Ok(IdentityStore { db, map })
         };
         match open() {
             Ok(store) => Ok((store, None)),
             Err(e) => {
-                let note = format!("identity store at {} could not be opened ({e}); rebuilding it from segments", dir.display());
+                let note = format!(
+                    "identity store at {} could not be opened ({e}); rebuilding it from segments",
+                    dir.display()
+                );
                 std::fs::remove_dir_all(dir).map_err(|e| Error::io("remove", dir, e))?;
                 Ok((open().map_err(sled_err)?, Some(note)))
             }

@@ -88,9 +88,9 @@ impl Manifest {
             return Err(Error::UnsupportedVersion { path, version, supported: MANIFEST_VERSION });
         }
         let len = word(12) as usize;
-        let body = bytes
-            .get(HEADER_LEN..HEADER_LEN + len)
-            .ok_or_else(|| corrupt(12, "a body of the announced length", format!("{} bytes", bytes.len() - HEADER_LEN)))?;
+        let body = bytes.get(HEADER_LEN..HEADER_LEN + len).ok_or_else(|| {
+            corrupt(12, "a body of the announced length", format!("{} bytes", bytes.len() - HEADER_LEN))
+        })?;
         let found = crc(body);
         if found != word(16) {
             return Err(corrupt(HEADER_LEN as u64, &format!("body crc {:08x}", word(16)), format!("{found:08x}")));

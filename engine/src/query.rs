@@ -130,7 +130,8 @@ impl Query {
 
     /// True when the row's fields pass every equality filter.
     pub(crate) fn matches_fields(&self, row: &impl FieldView) -> bool {
-        let any = |values: &[String], v: Option<&str>| values.is_empty() || values.iter().any(|x| Some(x.as_str()) == v);
+        let any =
+            |values: &[String], v: Option<&str>| values.is_empty() || values.iter().any(|x| Some(x.as_str()) == v);
         any(&self.clusters, Some(row.cluster()))
             && any(&self.namespaces, row.field(StrField::MetadataNamespace).or(Some("")))
             && any(&self.types, row.field(StrField::Type))

@@ -132,7 +132,10 @@ pub(crate) mod tests {
             "[a-z]{0,6}",
             any::<u64>(),
             proptest::collection::vec(proptest::option::of(".{0,12}"), StrField::COUNT),
-            proptest::collection::vec(proptest::option::of(-4_000_000_000_000_000i64..4_000_000_000_000_000), TimeField::COUNT),
+            proptest::collection::vec(
+                proptest::option::of(-4_000_000_000_000_000i64..4_000_000_000_000_000),
+                TimeField::COUNT,
+            ),
             proptest::collection::vec(proptest::option::of(any::<i32>()), IntField::COUNT),
             proptest::option::of("\\{\"[a-z]{1,4}\":[0-9]{1,3}\\}"),
         )
@@ -188,9 +191,6 @@ pub(crate) mod tests {
         encode_event(&mut buf, &e);
         // shape, cluster "c", presence 0, str mask bit 11 (Reason), "R",
         // time mask bit 2, +1 zig-zagged, int mask bit 0, 2 zig-zagged, no residual.
-        assert_eq!(
-            buf,
-            [0x00, 0x02, b'c', 0x00, 0x80, 0x10, 0x01, b'R', 0x04, 0x02, 0x01, 0x04, 0x00]
-        );
+        assert_eq!(buf, [0x00, 0x02, b'c', 0x00, 0x80, 0x10, 0x01, b'R', 0x04, 0x02, 0x01, 0x04, 0x00]);
     }
 }

@@ -124,5 +124,8 @@ fn acknowledged_appends_survive_sigkill() {
         db.close().unwrap();
     }
     assert!(acked.len() > 100, "only {} acknowledged observations", acked.len());
-    eprintln!("{} observations acknowledged over {ROUNDS} kills; {truncated_tails} torn WAL tails truncated", acked.len());
+    eprintln!(
+        "{} observations acknowledged over {ROUNDS} kills; {truncated_tails} torn WAL tails truncated",
+        acked.len()
+    );
 }

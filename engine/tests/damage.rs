@@ -73,7 +73,8 @@ fn a_flipped_bit_in_a_segment_block_loses_only_that_row_group() {
     let opts = kevdb_engine::Options { row_group_rows: 10, memtable_rows: 10_000, ..small_options() };
     let db = Db::open(dir.path(), opts.clone()).unwrap();
     // 100 events on one day: one segment of 10 row groups.
-    let events: Vec<_> = (0..100).map(|i| event(&format!("b{i}"), "ns", "Pulled", "Pod", "p", 1, BASE + i * 1_000_000)).collect();
+    let events: Vec<_> =
+        (0..100).map(|i| event(&format!("b{i}"), "ns", "Pulled", "Pod", "p", 1, BASE + i * 1_000_000)).collect();
     db.append(events).unwrap();
     db.flush().unwrap();
     db.close().unwrap();
@@ -101,7 +102,8 @@ fn a_damaged_segment_footer_is_reported_and_other_segments_still_served() {
     let dir = tempfile::tempdir().unwrap();
     let db = Db::open(dir.path(), small_options()).unwrap();
     // Two days: two segments.
-    db.append((0..20).map(|i| event(&format!("d{i}"), "ns", "Pulled", "Pod", "p", 1, BASE + (i % 2) * DAY)).collect()).unwrap();
+    db.append((0..20).map(|i| event(&format!("d{i}"), "ns", "Pulled", "Pod", "p", 1, BASE + (i % 2) * DAY)).collect())
+        .unwrap();
     db.flush().unwrap();
     db.close().unwrap();
     let segs = files_with_ext(&dir.path().join("partitions"), "kseg");
@@ -150,6 +152,7 @@ fn a_lost_identity_map_is_rebuilt_from_segments() {
     let db = Db::open(dir.path(), small_options()).unwrap();
     assert_eq!(db.open_report().identity_rows_rebuilt, 30);
     // Re-deliveries are still recognised.
-    let again: Vec<_> = (0..30).map(|i| event(&format!("i{i}"), "ns", "Pulled", "Pod", "p", 1, BASE + i * HOUR)).collect();
+    let again: Vec<_> =
+        (0..30).map(|i| event(&format!("i{i}"), "ns", "Pulled", "Pod", "p", 1, BASE + i * HOUR)).collect();
     assert_eq!(db.append(again).unwrap().duplicates, 30);
 }

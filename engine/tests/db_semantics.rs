@@ -65,7 +65,8 @@ fn brute_force(all: &[kevdb_engine::Event], q: &Query) -> Vec<(String, i64)> {
             *slot = e;
         }
     }
-    let mut rows: Vec<_> = latest.values().filter(|e| q.matches(e)).map(|e| (e.uid().to_string(), e.last_seen().unwrap().0)).collect();
+    let mut rows: Vec<_> =
+        latest.values().filter(|e| q.matches(e)).map(|e| (e.uid().to_string(), e.last_seen().unwrap().0)).collect();
     rows.sort_by_key(|(uid, t)| (std::cmp::Reverse(*t), uid.clone()));
     rows
 }
@@ -86,7 +87,15 @@ fn queries_agree_with_brute_force_across_memtable_segments_and_compaction() {
         let e = event(&uid, &ns, reasons[(i % 4) as usize], kinds[(i % 3) as usize], &format!("obj-{}", i % 40), 1, t);
         all.push(e);
         if i % 3 == 0 {
-            all.push(event(&uid, &ns, reasons[(i % 4) as usize], kinds[(i % 3) as usize], &format!("obj-{}", i % 40), 4, t + HOUR));
+            all.push(event(
+                &uid,
+                &ns,
+                reasons[(i % 4) as usize],
+                kinds[(i % 3) as usize],
+                &format!("obj-{}", i % 40),
+                4,
+                t + HOUR,
+            ));
         }
     }
     for chunk in all.chunks(250) {
@@ -113,7 +122,8 @@ fn queries_agree_with_brute_force_across_memtable_segments_and_compaction() {
             let got_sorted = norm(got.clone());
             assert_eq!(got_sorted, want, "{stage}: {q:?}");
             assert!(got.windows(2).all(|w| w[0].1 >= w[1].1), "{stage}: not newest first");
-            let oldest: Vec<_> = db.query(&q.clone().order(Order::OldestFirst)).unwrap().map(|r| r.last_seen().0).collect();
+            let oldest: Vec<_> =
+                db.query(&q.clone().order(Order::OldestFirst)).unwrap().map(|r| r.last_seen().0).collect();
             assert!(oldest.windows(2).all(|w| w[0] <= w[1]), "{stage}: not oldest first");
             assert_eq!(oldest.len(), want.len());
             let limited: Vec<_> = db.query(&q.clone().limit(7)).unwrap().collect();

@@ -36,7 +36,10 @@ fn raw_events(path: &Path) -> Vec<Value> {
         serde_json::Deserializer::from_str(&text).into_iter::<Value>().map(Result::unwrap).collect()
     } else {
         use serde::Deserialize;
-        serde_norway::Deserializer::from_str(&text).map(|d| Value::deserialize(d).unwrap()).filter(|v| !v.is_null()).collect()
+        serde_norway::Deserializer::from_str(&text)
+            .map(|d| Value::deserialize(d).unwrap())
+            .filter(|v| !v.is_null())
+            .collect()
     };
     let mut out = Vec::new();
     for doc in docs {
@@ -84,7 +87,8 @@ fn expected_of(v: &Value) -> Expected {
 fn tally<'a>(items: impl Iterator<Item = (&'a str, &'a str, &'a str, &'a str)>) -> BTreeMap<String, usize> {
     let mut t = BTreeMap::new();
     for (ty, reason, kind, ns) in items {
-        for key in [format!("type={ty}"), format!("reason={reason}"), format!("kind={kind}"), format!("namespace={ns}")] {
+        for key in [format!("type={ty}"), format!("reason={reason}"), format!("kind={kind}"), format!("namespace={ns}")]
+        {
             *t.entry(key).or_insert(0) += 1;
         }
     }
@@ -130,7 +134,11 @@ fn every_real_event_is_stored_once_with_its_latest_count() {
             let e = &r.event;
             (e.event_type(), e.reason(), e.str(StrField::InvolvedObjectKind).unwrap_or(""), e.namespace())
         }));
-        let want = tally(expected.values().map(|e| (e.event_type.as_str(), e.reason.as_str(), e.kind.as_str(), e.namespace.as_str())));
+        let want = tally(
+            expected
+                .values()
+                .map(|e| (e.event_type.as_str(), e.reason.as_str(), e.kind.as_str(), e.namespace.as_str())),
+        );
         assert_eq!(got, want, "{stage}: counts by type, reason, kind and namespace");
     };
     check(&db, "fresh");
@@ -163,5 +171,8 @@ fn every_real_event_is_stored_once_with_its_latest_count() {
     assert_eq!(latest.len(), 1);
     assert_eq!(latest[0].event.observed_count(), count);
     let history: Vec<_> = db.query(&Query::new().history(true)).unwrap().filter(|r| r.event.uid() == uid).collect();
-    assert_eq!(history.iter().map(|r| r.event.observed_count()).collect::<Vec<_>>(), vec![count, original.observed_count()]);
+    assert_eq!(
+        history.iter().map(|r| r.event.observed_count()).collect::<Vec<_>>(),
+        vec![count, original.observed_count()]
+    );
 }

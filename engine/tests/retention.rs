@@ -16,7 +16,17 @@ fn fill(dir: &std::path::Path) {
     let db = Db::open(dir, small_options()).unwrap();
     for day in 0..20 {
         let events: Vec<_> = (0..200)
-            .map(|i| event(&format!("d{day}-{i}"), "ns", "Pulled", "Pod", &format!("p{i}"), 1, days_ago(19 - day) + i * 1_000_000))
+            .map(|i| {
+                event(
+                    &format!("d{day}-{i}"),
+                    "ns",
+                    "Pulled",
+                    "Pod",
+                    &format!("p{i}"),
+                    1,
+                    days_ago(19 - day) + i * 1_000_000,
+                )
+            })
             .collect();
         db.append(events).unwrap();
     }
@@ -25,12 +35,18 @@ fn fill(dir: &std::path::Path) {
     db.close().unwrap();
 }
 
-fn run_ingest_while(db: &Db, f: impl FnOnce() -> kevdb_engine::RetentionReport) -> (kevdb_engine::RetentionReport, usize) {
+fn run_ingest_while(
+    db: &Db,
+    f: impl FnOnce() -> kevdb_engine::RetentionReport,
+) -> (kevdb_engine::RetentionReport, usize) {
     std::thread::scope(|s| {
         let writer = s.spawn(|| {
             let mut accepted = 0;
             for i in 0..400 {
-                accepted += db.append(vec![event(&format!("live-{i}"), "live", "Pulled", "Pod", "p", 1, Timestamp::now().0)]).unwrap().accepted;
+                accepted += db
+                    .append(vec![event(&format!("live-{i}"), "live", "Pulled", "Pod", "p", 1, Timestamp::now().0)])
+                    .unwrap()
+                    .accepted;
             }
             accepted
         });
@@ -54,7 +70,8 @@ fn retention_by_age_drops_old_partitions_while_ingest_goes_on() {
     assert!(report.bytes > 0);
     let after = dir_bytes(&dir.path().join("partitions"));
     assert!(after + report.bytes <= before + 4096 * 4, "space freed: {before} -> {after}");
-    let oldest = db.query(&Query::new().namespace("ns").order(kevdb_engine::Order::OldestFirst)).unwrap().next().unwrap();
+    let oldest =
+        db.query(&Query::new().namespace("ns").order(kevdb_engine::Order::OldestFirst)).unwrap().next().unwrap();
     assert!(oldest.last_seen().0 >= days_ago(8), "nothing older than the cutoff day is served");
     assert_eq!(db.query(&Query::new().namespace("live")).unwrap().count(), 400);
     // Events older than the retention period are refused at ingest.
@@ -82,7 +99,8 @@ fn retention_by_size_drops_oldest_partitions_until_under_budget() {
     assert!(stats.segment_bytes <= budget, "{stats:?} over {budget}");
     assert!(report.partitions.len() >= 14, "{report:?}");
     // The oldest went first: what is left is the most recent days.
-    let oldest_left = db.query(&Query::new().namespace("ns").order(kevdb_engine::Order::OldestFirst)).unwrap().next().unwrap();
+    let oldest_left =
+        db.query(&Query::new().namespace("ns").order(kevdb_engine::Order::OldestFirst)).unwrap().next().unwrap();
     let newest_dropped = report.partitions.last().unwrap().clone();
     assert!(kevdb_engine::model::time::format_time(oldest_left.last_seen()).as_str() > newest_dropped.as_str());
 }
@@ -109,5 +127,11 @@ fn background_maintenance_seals_and_applies_retention_by_itself() {
         assert!(std::time::Instant::now() < deadline, "background work did not happen: {s:?}");
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert_eq!(db.query(&Query::new().namespace("ns").since(Timestamp(days_ago(1)))).unwrap().filter(|r| r.event.uid() == "fresh").count(), 1);
+    assert_eq!(
+        db.query(&Query::new().namespace("ns").since(Timestamp(days_ago(1))))
+            .unwrap()
+            .filter(|r| r.event.uid() == "fresh")
+            .count(),
+        1
+    );
 }

@@ -2,8 +2,8 @@
 //! configuration and dispatches to the command that runs it.
 
 mod cli;
-mod timespec;
 mod table;
+mod timespec;
 
 use clap::Parser;
 use std::process::ExitCode;

@@ -72,12 +72,7 @@ pub fn source(e: &Event) -> String {
 
 /// The printed columns of one event.
 pub fn row(e: &Event, wide: bool, now: Timestamp) -> Vec<String> {
-    let mut cols = vec![
-        age(e.last_seen(), now),
-        e.event_type().to_string(),
-        e.reason().to_string(),
-        object(e),
-    ];
+    let mut cols = vec![age(e.last_seen(), now), e.event_type().to_string(), e.reason().to_string(), object(e)];
     if wide {
         cols.push(e.str(StrField::InvolvedObjectFieldPath).unwrap_or("").to_string());
         cols.push(source(e));

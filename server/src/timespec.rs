@@ -29,10 +29,7 @@ pub fn parse_duration_micros(s: &str) -> Result<i64, String> {
         };
         let n: i64 = digits.parse().map_err(|_| bad())?;
         digits.clear();
-        total = n
-            .checked_mul(unit * Timestamp::MICROS_PER_SEC)
-            .and_then(|v| total.checked_add(v))
-            .ok_or_else(bad)?;
+        total = n.checked_mul(unit * Timestamp::MICROS_PER_SEC).and_then(|v| total.checked_add(v)).ok_or_else(bad)?;
     }
     if !digits.is_empty() {
         return Err(bad());
@@ -50,9 +47,9 @@ pub fn parse_time(s: &str, now: Timestamp) -> Result<Timestamp, String> {
             return Ok(t);
         }
     }
-    parse_duration_micros(s)
-        .map(|d| now.saturating_add_micros(-d))
-        .map_err(|_| format!("invalid time {s:?} (expected RFC 3339, YYYY-MM-DD, or a duration before now such as 15m or 7d)"))
+    parse_duration_micros(s).map(|d| now.saturating_add_micros(-d)).map_err(|_| {
+        format!("invalid time {s:?} (expected RFC 3339, YYYY-MM-DD, or a duration before now such as 15m or 7d)")
+    })
 }
 
 #[cfg(test)]

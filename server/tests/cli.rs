@@ -90,10 +90,13 @@ fn ingest_then_query_in_every_format() {
     assert!(lines.all(|l| l.contains("Warning")));
 
     // NDJSON in the events.k8s.io shape, and YAML.
-    let out = kevdb(&["query", "--data", data, "-A", "-o", "ndjson", "--api", "events.k8s.io/v1", "--limit", "5"], None);
+    let out =
+        kevdb(&["query", "--data", data, "-A", "-o", "ndjson", "--api", "events.k8s.io/v1", "--limit", "5"], None);
     let lines: Vec<Value> = text(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
     assert_eq!(lines.len(), 5);
-    assert!(lines.iter().all(|e| e["apiVersion"] == "events.k8s.io/v1" && e.get("note").is_some() == e.get("message").is_none()));
+    assert!(lines
+        .iter()
+        .all(|e| e["apiVersion"] == "events.k8s.io/v1" && e.get("note").is_some() == e.get("message").is_none()));
     let out = kevdb(&["query", "--data", data, "-A", "-o", "yaml", "--limit", "2"], None);
     let yaml: Value = serde_norway::from_slice(&out.stdout).unwrap();
     assert_eq!(yaml["items"].as_array().unwrap().len(), 2);

@@ -66,7 +66,8 @@ fn validate(event: &Event, oldest_day: Option<i32>) -> std::result::Result<(), S
             return Err(format!("last seen {last} is older than the retention period"));
         }
     }
-    let approx: usize = event.strs.iter().flatten().map(|s| s.len()).sum::<usize>() + event.residual.as_ref().map_or(0, |r| r.len());
+    let approx: usize =
+        event.strs.iter().flatten().map(|s| s.len()).sum::<usize>() + event.residual.as_ref().map_or(0, |r| r.len());
     if approx > MAX_EVENT_BYTES {
         return Err(format!("event is {approx} bytes, more than the {MAX_EVENT_BYTES} allowed"));
     }
@@ -90,7 +91,10 @@ pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> 
             }
             if event.last_seen().is_none() {
                 // The API server stamps creationTimestamp on create; so do we.
-                event.set_time(TimeField::CreationTimestamp, Some(Timestamp::from_secs(Timestamp::now().0 / Timestamp::MICROS_PER_SEC)));
+                event.set_time(
+                    TimeField::CreationTimestamp,
+                    Some(Timestamp::from_secs(Timestamp::now().0 / Timestamp::MICROS_PER_SEC)),
+                );
             }
             if let Err(reason) = validate(&event, oldest_day) {
                 report.rejected.push(Rejected { index, reason });
@@ -143,9 +147,6 @@ fn send(inner: &Inner, rows: Vec<CommittedRow>) -> Result<(RangeInclusive<u64>, 
     let last = rows.last().map_or(0, |r| r.seq.0);
     let frame = crate::wal::encode_batch(SeqNo(first), &rows.iter().map(|r| &r.event).collect::<Vec<_>>());
     let (tx, rx) = crossbeam_channel::bounded(1);
-    inner
-        .commit_tx
-        .send(CommitMsg::Commit(Commit { frame, rows, ack: tx }))
-        .map_err(|_| Error::Closed)?;
+    inner.commit_tx.send(CommitMsg::Commit(Commit { frame, rows, ack: tx })).map_err(|_| Error::Closed)?;
     Ok((first..=last, rx))
 }

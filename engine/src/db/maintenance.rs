@@ -62,12 +62,7 @@ pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<MaintenanceMsg>) -> std::thr
 fn open_handles(metas: &[SegmentMeta]) -> Result<Vec<Arc<SegmentHandle>>> {
     metas
         .iter()
-        .map(|m| {
-            Ok(Arc::new(SegmentHandle {
-                entry: entry_of(m),
-                reader: SegmentReader::open(&m.path)?,
-            }))
-        })
+        .map(|m| Ok(Arc::new(SegmentHandle { entry: entry_of(m), reader: SegmentReader::open(&m.path)? })))
         .collect()
 }
 
@@ -88,7 +83,9 @@ fn swap_version(inner: &Inner, add: Vec<Arc<SegmentHandle>>, remove: &[u64]) {
 pub(crate) fn seal_frozen(inner: &Inner) -> Result<()> {
     let mut manifest = inner.manifest.lock();
     loop {
-        let Some(frozen) = inner.state.read().frozen.first().cloned() else { return Ok(()) };
+        let Some(frozen) = inner.state.read().frozen.first().cloned() else {
+            return Ok(());
+        };
         seal_one(inner, &mut manifest, &frozen)?;
     }
 }
@@ -112,11 +109,9 @@ fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> R
                 inner.options.row_group_rows,
             )?;
             next_id += 1;
-            for r in rows {
-                if let Err(e) = w.push(r.clone()) {
-                    w.abort();
-                    return Err(e);
-                }
+            if let Err(e) = w.push_all(&rows) {
+                w.abort();
+                return Err(e);
             }
             written.push(w.finish()?);
         }
@@ -270,7 +265,9 @@ pub(crate) fn compact(inner: &Inner) -> Result<usize> {
         if inputs.len() != ids.len() {
             continue; // a damaged segment is not served and is not compacted
         }
-        let Some(meta) = merge_segments(inner, &mut manifest, day, &inputs)? else { continue };
+        let Some(meta) = merge_segments(inner, &mut manifest, day, &inputs)? else {
+            continue;
+        };
         let handles = open_handles(std::slice::from_ref(&meta))?;
         let mut next = manifest.clone();
         next.segments.retain(|s| !ids.contains(&s.id));
@@ -308,10 +305,21 @@ impl AscendingRows<'_> {
 
 /// k-way merges `inputs` into one new segment. A damaged input aborts the
 /// merge (the inputs stay as they are) and is reported.
-fn merge_segments(inner: &Inner, manifest: &mut Manifest, day: i32, inputs: &[Arc<SegmentHandle>]) -> Result<Option<SegmentMeta>> {
+fn merge_segments(
+    inner: &Inner,
+    manifest: &mut Manifest,
+    day: i32,
+    inputs: &[Arc<SegmentHandle>],
+) -> Result<Option<SegmentMeta>> {
     let id = manifest.next_segment_id;
     manifest.next_segment_id += 1;
-    let mut w = SegmentWriter::create(&partition_dir(&inner.dir, day), id, day, inner.options.compression_level, inner.options.row_group_rows)?;
+    let mut w = SegmentWriter::create(
+        &partition_dir(&inner.dir, day),
+        id,
+        day,
+        inner.options.compression_level,
+        inner.options.row_group_rows,
+    )?;
     let mut sources: Vec<AscendingRows<'_>> =
         inputs.iter().map(|s| AscendingRows { segment: s, next_group: 0, buf: VecDeque::new() }).collect();
     let outcome = (|| -> Result<()> {

@@ -79,7 +79,9 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
     for name in &manifest.superseded {
         match superseded::load_file(&dir.join("superseded").join(name)) {
             Ok(seqs) => superseded.extend(&seqs),
-            Err(e) => report.damaged.push(format!("superseded set incomplete (latest-only queries may show replaced observations): {e}")),
+            Err(e) => report
+                .damaged
+                .push(format!("superseded set incomplete (latest-only queries may show replaced observations): {e}")),
         }
     }
 
@@ -126,7 +128,9 @@ fn remove_leftovers(dir: &Path, manifest: &Manifest, report: &mut OpenReport) ->
     for day_entry in read(&partitions)? {
         let day_entry = day_entry.map_err(|e| Error::io("read directory", &partitions, e))?;
         let day_path = day_entry.path();
-        let Some(day) = day_entry.file_name().to_str().and_then(parse_day_name) else { continue };
+        let Some(day) = day_entry.file_name().to_str().and_then(parse_day_name) else {
+            continue;
+        };
         let mut any_left = false;
         let mut removed = false;
         for f in read(&day_path)? {
@@ -170,7 +174,12 @@ fn remove_leftovers(dir: &Path, manifest: &Manifest, report: &mut OpenReport) ->
 
 /// Brings the identity map up to the manifest's sealed seq by scanning the
 /// sealed rows it has not applied (all of them when it was lost).
-fn catch_up_identity(identity: &IdentityStore, segments: &[Arc<SegmentHandle>], sealed_seq: u64, report: &mut OpenReport) -> Result<()> {
+fn catch_up_identity(
+    identity: &IdentityStore,
+    segments: &[Arc<SegmentHandle>],
+    sealed_seq: u64,
+    report: &mut OpenReport,
+) -> Result<()> {
     let mut applied = identity.applied_through()?.0;
     if applied > sealed_seq {
         report.notes.push(format!("identity map is ahead of the manifest ({applied} > {sealed_seq}); rebuilding it"));
@@ -212,7 +221,13 @@ fn catch_up_identity(identity: &IdentityStore, segments: &[Arc<SegmentHandle>], 
 type Replayed = (Memtable, HashMap<IdentityKey, Latest>, u64);
 
 /// Replays WAL rows above the sealed seq into a fresh memtable.
-fn replay_wal(dir: &Path, manifest: &Manifest, identity: &IdentityStore, superseded: &mut Superseded, report: &mut OpenReport) -> Result<Replayed> {
+fn replay_wal(
+    dir: &Path,
+    manifest: &Manifest,
+    identity: &IdentityStore,
+    superseded: &mut Superseded,
+    report: &mut OpenReport,
+) -> Result<Replayed> {
     let wal_dir = dir.join("wal");
     let files = list_wal_files(&wal_dir)?;
     let mut memtable = Memtable::default();
@@ -228,7 +243,11 @@ fn replay_wal(dir: &Path, manifest: &Manifest, identity: &IdentityStore, superse
                 let f = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::io("open", path, e))?;
                 f.set_len(file.valid_len).map_err(|e| Error::io("truncate", path, e))?;
                 f.sync_all().map_err(|e| Error::io("fsync", path, e))?;
-                report.wal_truncated.push(format!("{}: {damage}; truncated to {} bytes", path.display(), file.valid_len));
+                report.wal_truncated.push(format!(
+                    "{}: {damage}; truncated to {} bytes",
+                    path.display(),
+                    file.valid_len
+                ));
             } else {
                 report.damaged.push(format!("{}: {damage}; rows after it are lost", path.display()));
             }

@@ -124,7 +124,9 @@ impl QueryIter {
     /// Decodes the next group of `source` into its buffer, filtered.
     fn load_group(&mut self, source: usize) {
         let (query, hi) = (&self.query, self.hi);
-        let Source::Segment { segment, groups, buf } = &mut self.sources[source] else { return };
+        let Source::Segment { segment, groups, buf } = &mut self.sources[source] else {
+            return;
+        };
         let Some(g) = groups.pop() else { return };
         let group = match segment.reader.read_group(g) {
             Ok(group) => group,

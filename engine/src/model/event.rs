@@ -340,9 +340,7 @@ impl Event {
 
     /// The observation count: `series.count`, else `count`, else 1.
     pub fn observed_count(&self) -> i64 {
-        self.int(IntField::SeriesCount)
-            .or_else(|| self.int(IntField::Count))
-            .unwrap_or(1)
+        self.int(IntField::SeriesCount).or_else(|| self.int(IntField::Count)).unwrap_or(1)
     }
 
     /// When the event was last seen: `series.lastObservedTime`, else

@@ -15,6 +15,7 @@
 
 use crate::codec::{put_opt_bytes, put_varint, ByteReader, DecodeError};
 use std::collections::HashMap;
+use xxhash_rust::xxh3::Xxh3Builder;
 
 const PLAIN: u8 = 0;
 const DICT: u8 = 1;
@@ -22,7 +23,7 @@ const DICT: u8 = 1;
 /// Encodes a string column.
 pub(crate) fn encode_strings<'a>(out: &mut Vec<u8>, values: impl ExactSizeIterator<Item = Option<&'a str>> + Clone) {
     let rows = values.len();
-    let mut dict: HashMap<Option<&str>, u32> = HashMap::new();
+    let mut dict: HashMap<Option<&str>, u32, Xxh3Builder> = HashMap::with_hasher(Xxh3Builder::new());
     let mut order: Vec<Option<&str>> = Vec::new();
     let mut codes: Vec<u32> = Vec::with_capacity(rows);
     for v in values.clone() {

@@ -38,7 +38,12 @@ impl SegmentReader {
         let mmap = unsafe { map_segment(&file) }.map_err(|e| Error::io("mmap", path, e))?;
         let len = mmap.len();
         if len < HEADER_LEN + TRAILER_LEN {
-            return Err(corrupt(path, 0, format!("at least {} bytes", HEADER_LEN + TRAILER_LEN), format!("{len} bytes")));
+            return Err(corrupt(
+                path,
+                0,
+                format!("at least {} bytes", HEADER_LEN + TRAILER_LEN),
+                format!("{len} bytes"),
+            ));
         }
         if mmap[..8] != SEGMENT_MAGIC {
             return Err(corrupt(path, 0, "segment magic KEVDBSEG", format!("{:02x?}", &mmap[..8])));
@@ -57,9 +62,14 @@ impl SegmentReader {
         let footer_offset = u64::from_le_bytes(off);
         let footer_len = u32::from_le_bytes([trailer[8], trailer[9], trailer[10], trailer[11]]) as u64;
         let footer_crc = u32::from_le_bytes([trailer[12], trailer[13], trailer[14], trailer[15]]);
-        let end = footer_offset.checked_add(footer_len).unwrap_or(u64::MAX);
+        let end = footer_offset.saturating_add(footer_len);
         if footer_offset < HEADER_LEN as u64 || end != t as u64 || footer_offset % 16 != 0 {
-            return Err(corrupt(path, t as u64, "a footer range ending at the trailer", format!("{footer_offset}+{footer_len}")));
+            return Err(corrupt(
+                path,
+                t as u64,
+                "a footer range ending at the trailer",
+                format!("{footer_offset}+{footer_len}"),
+            ));
         }
         let footer = footer_offset as usize..end as usize;
         let found = crc(&mmap[footer.clone()]);
@@ -70,7 +80,12 @@ impl SegmentReader {
             .map_err(|e| corrupt(path, footer_offset, "a valid footer archive", e.to_string()))?;
         let reader = SegmentReader { path: path.to_owned(), mmap, footer };
         if reader.footer().format_version.to_native() != SEGMENT_VERSION {
-            return Err(corrupt(path, footer_offset, "footer version 1", reader.footer().format_version.to_native().to_string()));
+            return Err(corrupt(
+                path,
+                footer_offset,
+                "footer version 1",
+                reader.footer().format_version.to_native().to_string(),
+            ));
         }
         Ok(reader)
     }
@@ -102,7 +117,10 @@ impl SegmentReader {
 
     fn block(&self, group: usize, column: usize) -> Result<Vec<u8>> {
         let g = &self.footer().row_groups[group];
-        let b = g.columns.get(column).ok_or_else(|| corrupt(&self.path, 0, format!("{} columns", col::COUNT), g.columns.len().to_string()))?;
+        let b = g
+            .columns
+            .get(column)
+            .ok_or_else(|| corrupt(&self.path, 0, format!("{} columns", col::COUNT), g.columns.len().to_string()))?;
         let (offset, len) = (b.offset.to_native(), b.len.to_native());
         let range = usize::try_from(offset).ok().and_then(|o| Some(o..o.checked_add(len as usize)?));
         let bytes = range
@@ -111,11 +129,15 @@ impl SegmentReader {
             .ok_or_else(|| corrupt(&self.path, offset, "a block inside the data area", format!("{len} bytes")))?;
         let found = crc(bytes);
         if found != b.crc.to_native() {
-            return Err(corrupt(&self.path, offset, format!("block crc {:08x}", b.crc.to_native()), format!("{found:08x}")));
+            return Err(corrupt(
+                &self.path,
+                offset,
+                format!("block crc {:08x}", b.crc.to_native()),
+                format!("{found:08x}"),
+            ));
         }
         let raw_len = b.raw_len.to_native() as usize;
-        let raw = zstd::bulk::decompress(bytes, raw_len.max(1))
-            .map_err(|e| corrupt(&self.path, offset, "a zstd frame", e.to_string()))?;
+        let raw = decompress(bytes, raw_len).map_err(|e| corrupt(&self.path, offset, "a zstd frame", e.to_string()))?;
         if raw.len() != raw_len {
             return Err(corrupt(&self.path, offset, format!("{raw_len} decompressed bytes"), raw.len().to_string()));
         }
@@ -126,7 +148,12 @@ impl SegmentReader {
     pub(crate) fn read_group(&self, group: usize) -> Result<DecodedGroup> {
         let rows = self.footer().row_groups[group].rows.to_native() as usize;
         let decode_err = |column: usize, e: crate::codec::DecodeError| {
-            corrupt(&self.path, 0, format!("column {column} of row group {group}: {}", e.expected), format!("bad data at byte {}", e.offset))
+            corrupt(
+                &self.path,
+                0,
+                format!("column {column} of row group {group}: {}", e.expected),
+                format!("bad data at byte {}", e.offset),
+            )
         };
         let ints = |column: usize| -> Result<Vec<u64>> {
             decode_varints(&self.block(group, column)?, rows).map_err(|e| decode_err(column, e))
@@ -149,19 +176,26 @@ impl SegmentReader {
             }
             last_seen.push(prev_last);
         }
-        let first_seen = ints(col::FIRST_SEEN)?
-            .into_iter()
-            .zip(&last_seen)
-            .map(|(d, l)| l.wrapping_sub(unzigzag(d)))
-            .collect();
+        let first_seen =
+            ints(col::FIRST_SEEN)?.into_iter().zip(&last_seen).map(|(d, l)| l.wrapping_sub(unzigzag(d))).collect();
         let shapes = ints(col::SHAPE)?
             .into_iter()
-            .map(|t| u8::try_from(t).ok().and_then(ApiShape::from_tag).ok_or_else(|| decode_err(col::SHAPE, crate::codec::DecodeError { offset: 0, expected: "a shape tag" })))
+            .map(|t| {
+                u8::try_from(t).ok().and_then(ApiShape::from_tag).ok_or_else(|| {
+                    decode_err(col::SHAPE, crate::codec::DecodeError { offset: 0, expected: "a shape tag" })
+                })
+            })
             .collect::<Result<Vec<_>>>()?;
         let presence = ints(col::PRESENCE)?;
         let cluster = strings(col::CLUSTER)?;
         let strs = (0..StrField::COUNT).map(|s| strings(col::STR_BASE + s)).collect::<Result<Vec<_>>>()?;
-        let opt = |v: u64, base: i64| if v == 0 { None } else { Some(unzigzag(v - 1).wrapping_add(base)) };
+        let opt = |v: u64, base: i64| {
+            if v == 0 {
+                None
+            } else {
+                Some(unzigzag(v - 1).wrapping_add(base))
+            }
+        };
         let mut times = Vec::with_capacity(TimeField::COUNT);
         for t in 0..TimeField::COUNT {
             let raw = ints(col::TIME_BASE + t)?;
@@ -172,8 +206,38 @@ impl SegmentReader {
             int_cols.push(ints(col::INT_BASE + k)?.into_iter().map(|v| opt(v, 0)).collect::<Vec<_>>());
         }
         let residual = strings(col::RESIDUAL)?;
-        Ok(DecodedGroup { rows, seq, last_seen, first_seen, shapes, presence, cluster, strs, times, ints: int_cols, residual })
+        Ok(DecodedGroup {
+            rows,
+            seq,
+            last_seen,
+            first_seen,
+            shapes,
+            presence,
+            cluster,
+            strs,
+            times,
+            ints: int_cols,
+            residual,
+        })
     }
+}
+
+thread_local! {
+    /// One decompression context per thread, reused for every block.
+    static DECOMPRESSOR: std::cell::RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { std::cell::RefCell::new(None) };
+}
+
+fn decompress(bytes: &[u8], raw_len: usize) -> std::io::Result<Vec<u8>> {
+    DECOMPRESSOR.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        if slot.is_none() {
+            *slot = Some(zstd::bulk::Decompressor::new()?);
+        }
+        match slot.as_mut() {
+            Some(d) => d.decompress(bytes, raw_len.max(1)),
+            None => Err(std::io::Error::other("no decompressor")),
+        }
+    })
 }
 
 /// One row group decoded into columns.

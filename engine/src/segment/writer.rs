@@ -26,7 +26,6 @@ pub(crate) struct SegmentMeta {
 }
 
 /// Streams sorted rows into a new segment file.
-#[derive(Debug)]
 pub(crate) struct SegmentWriter {
     out: BufWriter<File>,
     tmp_path: PathBuf,
@@ -35,11 +34,19 @@ pub(crate) struct SegmentWriter {
     id: u64,
     day: i32,
     offset: u64,
-    level: i32,
     group_rows: usize,
     pending: Vec<StoredEvent>,
     groups: Vec<RowGroupMeta>,
+    /// One compression context for every block (creating one per block
+    /// costs more than compressing).
+    compressor: zstd::bulk::Compressor<'static>,
     last_key: Option<(i64, u64)>,
+}
+
+impl std::fmt::Debug for SegmentWriter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SegmentWriter").field("path", &self.tmp_path).field("groups", &self.groups.len()).finish()
+    }
 }
 
 impl SegmentWriter {
@@ -49,6 +56,7 @@ impl SegmentWriter {
         let final_path = dir.join(segment_file_name(id));
         let tmp_path = final_path.with_extension("kevdb-tmp");
         let file = File::create(&tmp_path).map_err(|e| Error::io("create", &tmp_path, e))?;
+        let compressor = zstd::bulk::Compressor::new(level).map_err(|e| Error::io("compress", &tmp_path, e))?;
         let mut out = BufWriter::with_capacity(1 << 20, file);
         let mut header = [0u8; HEADER_LEN];
         header[..8].copy_from_slice(&SEGMENT_MAGIC);
@@ -62,16 +70,15 @@ impl SegmentWriter {
             id,
             day,
             offset: HEADER_LEN as u64,
-            level,
             group_rows: group_rows.max(1),
             pending: Vec::new(),
             groups: Vec::new(),
+            compressor,
             last_key: None,
         })
     }
 
-    /// Adds a row. Rows must arrive in ascending (last-seen, seq) order.
-    pub(crate) fn push(&mut self, row: StoredEvent) -> Result<()> {
+    fn check_order(&mut self, row: &StoredEvent) {
         let key = (row.last_seen().0, row.seq.0);
         assert!(
             self.last_key.is_none_or(|k| k < key),
@@ -80,15 +87,34 @@ impl SegmentWriter {
             self.last_key
         );
         self.last_key = Some(key);
+    }
+
+    /// Adds a row. Rows must arrive in ascending (last-seen, seq) order.
+    pub(crate) fn push(&mut self, row: StoredEvent) -> Result<()> {
+        self.check_order(&row);
         self.pending.push(row);
         if self.pending.len() >= self.group_rows {
-            self.flush_group()?;
+            let rows = std::mem::take(&mut self.pending);
+            self.write_group(&rows.iter().collect::<Vec<_>>())?;
+        }
+        Ok(())
+    }
+
+    /// Adds rows that are all in memory, without copying them. They must be
+    /// sorted and follow every row pushed before; nothing may be pending.
+    pub(crate) fn push_all(&mut self, rows: &[&StoredEvent]) -> Result<()> {
+        assert!(self.pending.is_empty(), "push_all after a partial group");
+        for chunk in rows.chunks(self.group_rows) {
+            for r in chunk {
+                self.check_order(r);
+            }
+            self.write_group(chunk)?;
         }
         Ok(())
     }
 
     fn write_block(&mut self, raw: &[u8]) -> Result<BlockRef> {
-        let compressed = zstd::bulk::compress(raw, self.level).map_err(|e| Error::io("compress", &self.tmp_path, e))?;
+        let compressed = self.compressor.compress(raw).map_err(|e| Error::io("compress", &self.tmp_path, e))?;
         self.out.write_all(&compressed).map_err(|e| Error::io("write", &self.tmp_path, e))?;
         let block = BlockRef {
             offset: self.offset,
@@ -100,12 +126,11 @@ impl SegmentWriter {
         Ok(block)
     }
 
-    fn flush_group(&mut self) -> Result<()> {
-        if self.pending.is_empty() {
+    fn write_group(&mut self, rows: &[&StoredEvent]) -> Result<()> {
+        if rows.is_empty() {
             return Ok(());
         }
-        let rows = std::mem::take(&mut self.pending);
-        let raw = encode_group(&rows);
+        let raw = encode_group(rows);
         let mut columns = Vec::with_capacity(col::COUNT);
         for column in &raw {
             columns.push(self.write_block(column)?);
@@ -126,7 +151,8 @@ impl SegmentWriter {
 
     /// Writes the footer and trailer, fsyncs, and renames the file into place.
     pub(crate) fn finish(mut self) -> Result<SegmentMeta> {
-        self.flush_group()?;
+        let rest = std::mem::take(&mut self.pending);
+        self.write_group(&rest.iter().collect::<Vec<_>>())?;
         let groups = std::mem::take(&mut self.groups);
         let footer = SegmentFooter {
             format_version: SEGMENT_VERSION,
@@ -153,10 +179,7 @@ impl SegmentWriter {
         tail.extend_from_slice(&SEGMENT_END_MAGIC);
         self.out.write_all(&tail).map_err(|e| Error::io("write", &self.tmp_path, e))?;
         let bytes = footer_offset + tail.len() as u64 - pad;
-        let file = self
-            .out
-            .into_inner()
-            .map_err(|e| Error::io("write", &self.tmp_path, e.into_error()))?;
+        let file = self.out.into_inner().map_err(|e| Error::io("write", &self.tmp_path, e.into_error()))?;
         file.sync_all().map_err(|e| Error::io("fsync", &self.tmp_path, e))?;
         std::fs::rename(&self.tmp_path, &self.final_path).map_err(|e| Error::io("rename", &self.tmp_path, e))?;
         // IMPORTANT: fsync the directory after the rename, or the segment may vanish in a crash.
@@ -183,7 +206,7 @@ fn first_seen(r: &StoredEvent) -> i64 {
 }
 
 /// Encodes the rows of one group into one raw buffer per column.
-fn encode_group(rows: &[StoredEvent]) -> Vec<Vec<u8>> {
+fn encode_group(rows: &[&StoredEvent]) -> Vec<Vec<u8>> {
     let mut cols: Vec<Vec<u8>> = vec![Vec::new(); col::COUNT];
     let mut prev_seq = 0u64;
     let mut prev_last = 0i64;

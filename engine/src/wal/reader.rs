@@ -25,7 +25,9 @@ pub(crate) fn list_wal_files(dir: &Path) -> Result<Vec<(SeqNo, PathBuf)>> {
     for entry in entries {
         let entry = entry.map_err(|e| Error::io("read directory", dir, e))?;
         let name = entry.file_name();
-        let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".wal")) else { continue };
+        let Some(stem) = name.to_str().and_then(|n| n.strip_suffix(".wal")) else {
+            continue;
+        };
         if let Ok(seq) = stem.parse::<u64>() {
             files.push((SeqNo(seq), entry.path()));
         }
@@ -74,12 +76,16 @@ pub(crate) fn read_wal_file(path: &Path) -> Result<WalFileReport> {
             break;
         }
         let Some(payload) = bytes.get(pos + 8..pos + 8 + len) else {
-            damage = Some(format!("torn frame at offset {pos}: {len} payload bytes announced, {} present", bytes.len() - pos - 8));
+            damage = Some(format!(
+                "torn frame at offset {pos}: {len} payload bytes announced, {} present",
+                bytes.len() - pos - 8
+            ));
             break;
         };
         let found_crc = crc(payload);
         if found_crc != expected_crc {
-            damage = Some(format!("checksum mismatch at offset {pos}: expected {expected_crc:08x}, found {found_crc:08x}"));
+            damage =
+                Some(format!("checksum mismatch at offset {pos}: expected {expected_crc:08x}, found {found_crc:08x}"));
             break;
         }
         match decode_payload(payload) {

@@ -88,7 +88,11 @@ pub fn run(cfg: QueryConfig) -> anyhow::Result<ExitCode> {
                 })
                 .collect();
             if rows.is_empty() {
-                let scope = if cfg.all_namespaces { String::new() } else { format!(" in {} namespace", cfg.query.namespaces[0]) };
+                let scope = if cfg.all_namespaces {
+                    String::new()
+                } else {
+                    format!(" in {} namespace", cfg.query.namespaces[0])
+                };
                 eprintln!("No events found{scope}.");
             } else {
                 out.write_all(table::layout(&headers, &rows).as_bytes())?;
@@ -105,7 +109,8 @@ pub fn run(cfg: QueryConfig) -> anyhow::Result<ExitCode> {
                 ApiChoice::EventsV1 => ApiShape::EventsV1,
                 _ => ApiShape::CoreV1,
             };
-            let items: Vec<serde_json::Value> = rows.iter().map(|r| render::to_value(&r.event, shape_for(cfg.api, r))).collect();
+            let items: Vec<serde_json::Value> =
+                rows.iter().map(|r| render::to_value(&r.event, shape_for(cfg.api, r))).collect();
             let list = serde_json::json!({
                 "kind": "EventList",
                 "apiVersion": list_shape.api_version(),

@@ -1,0 +1,151 @@
+//! `kevdb-bench`: generate benchmark data and measure kevdb.
+
+use clap::{Parser, Subcommand};
+use kevdb_bench::gen::{GenConfig, Generator};
+use kevdb_engine::model::parse::{parse_bytes, ParseOptions};
+use kevdb_engine::{Db, Options, Query};
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Instant;
+
+#[derive(Debug, Parser)]
+#[command(name = "kevdb-bench", about = "kevdb benchmark tools")]
+struct Args {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, clap::Args)]
+struct GenArgs {
+    /// Observations (NDJSON lines) to generate.
+    #[arg(long, default_value_t = 100_000)]
+    events: u64,
+    /// Days the data spans, ending today.
+    #[arg(long, default_value_t = 30)]
+    days: u64,
+    /// Random seed.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Simulated clusters.
+    #[arg(long, default_value_t = 1)]
+    clusters: usize,
+}
+
+impl GenArgs {
+    fn config(&self) -> GenConfig {
+        let now = chrono::Utc::now().timestamp();
+        GenConfig {
+            observations: self.events,
+            days: self.days,
+            seed: self.seed,
+            clusters: self.clusters,
+            end_secs: now - now.rem_euclid(86_400) + 86_400,
+            events_api_share: 0.2,
+        }
+    }
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Stream realistic events as NDJSON to stdout.
+    Gen(GenArgs),
+    /// Generate, parse and append events in-process; report the ingest rate
+    /// and bytes on disk.
+    Ingest {
+        #[command(flatten)]
+        gen: GenArgs,
+        /// Database directory (a temporary one by default).
+        #[arg(long)]
+        data: Option<PathBuf>,
+        /// Events per append.
+        #[arg(long, default_value_t = 4096)]
+        batch: usize,
+    },
+}
+
+fn dir_bytes(dir: &std::path::Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .flatten()
+                .map(|e| {
+                    let p = e.path();
+                    if p.is_dir() {
+                        dir_bytes(&p)
+                    } else {
+                        e.metadata().map(|m| m.len()).unwrap_or(0)
+                    }
+                })
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+fn main() -> anyhow::Result<()> {
+    match Args::parse().command {
+        Command::Gen(g) => {
+            let stdout = std::io::stdout();
+            let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());
+            for line in Generator::new(g.config()) {
+                out.write_all(line.as_bytes())?;
+                out.write_all(b"\n")?;
+            }
+            out.flush()?;
+        }
+        Command::Ingest { gen, data, batch } => {
+            let tmp = tempfile::tempdir()?;
+            let dir = data.unwrap_or_else(|| tmp.path().join("db"));
+            let db = Db::open(&dir, Options::default())?;
+            let mut lines = Generator::new(gen.config());
+            let started = Instant::now();
+            let (mut accepted, mut input_bytes) = (0usize, 0usize);
+            let mut parse_time = std::time::Duration::ZERO;
+            loop {
+                let mut buf = String::new();
+                for line in lines.by_ref().take(batch) {
+                    buf.push_str(&line);
+                    buf.push('\n');
+                }
+                if buf.is_empty() {
+                    break;
+                }
+                input_bytes += buf.len();
+                let t = Instant::now();
+                let parsed = parse_bytes(buf.as_bytes(), &ParseOptions::default());
+                parse_time += t.elapsed();
+                anyhow::ensure!(parsed.errors.is_empty(), "generator produced bad records: {:?}", parsed.errors);
+                accepted += db.append(parsed.events)?.accepted;
+            }
+            db.flush()?;
+            let elapsed = started.elapsed();
+            let events = db.query(&Query::new())?.count();
+            let stats = db.stats();
+            db.close()?;
+            let disk = dir_bytes(&dir);
+            println!("observations generated : {}", gen.events);
+            println!("observations accepted  : {accepted}");
+            println!("distinct events        : {events}");
+            println!(
+                "input NDJSON           : {:.1} MiB ({:.0} B/observation)",
+                input_bytes as f64 / 1048576.0,
+                input_bytes as f64 / gen.events as f64
+            );
+            println!(
+                "elapsed (gen+parse+append+flush): {:.2} s, of which parse {:.2} s",
+                elapsed.as_secs_f64(),
+                parse_time.as_secs_f64()
+            );
+            println!("ingest rate            : {:.0} observations/s", gen.events as f64 / elapsed.as_secs_f64());
+            println!(
+                "segments               : {} in {} partitions, {} bytes",
+                stats.segments, stats.partitions, stats.segment_bytes
+            );
+            println!(
+                "disk (whole directory) : {disk} bytes = {:.1} B/event, {:.1} B/observation",
+                disk as f64 / events as f64,
+                disk as f64 / gen.events as f64
+            );
+        }
+    }
+    Ok(())
+}
