@@ -60,6 +60,9 @@ enum Command {
         /// Events per append.
         #[arg(long, default_value_t = 4096)]
         batch: usize,
+        /// Rows the in-memory buffer holds before it is sealed.
+        #[arg(long)]
+        memtable_rows: Option<usize>,
     },
 }
 
@@ -92,10 +95,12 @@ fn main() -> anyhow::Result<()> {
             }
             out.flush()?;
         }
-        Command::Ingest { gen, data, batch } => {
+        Command::Ingest { gen, data, batch, memtable_rows } => {
             let tmp = tempfile::tempdir()?;
             let dir = data.unwrap_or_else(|| tmp.path().join("db"));
-            let db = Db::open(&dir, Options::default())?;
+            let defaults = Options::default();
+            let options = Options { memtable_rows: memtable_rows.unwrap_or(defaults.memtable_rows), ..defaults };
+            let db = Db::open(&dir, options)?;
             let mut lines = Generator::new(gen.config());
             let started = Instant::now();
             let (mut accepted, mut input_bytes) = (0usize, 0usize);

@@ -2,10 +2,8 @@
 //! once. Rows are appended in sequence order as immutable chunks (one per
 //! group commit), so a reader snapshots the buffer by cloning chunk pointers.
 
-use crate::identity::{IdentityKey, Latest};
 use crate::row::StoredEvent;
 use roaring::RoaringTreemap;
-use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -20,20 +18,11 @@ pub(crate) struct Memtable {
     created: Instant,
     /// Sequence numbers this memtable's rows superseded (persisted at seal).
     pub superseded: RoaringTreemap,
-    /// The latest row of each event among this memtable's rows (written to
-    /// the identity store at seal).
-    pub latest: HashMap<IdentityKey, Latest>,
 }
 
 impl Default for Memtable {
     fn default() -> Self {
-        Memtable {
-            chunks: Vec::new(),
-            rows: 0,
-            created: Instant::now(),
-            superseded: RoaringTreemap::new(),
-            latest: HashMap::new(),
-        }
+        Memtable { chunks: Vec::new(), rows: 0, created: Instant::now(), superseded: RoaringTreemap::new() }
     }
 }
 

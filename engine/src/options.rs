@@ -42,8 +42,6 @@ pub struct Options {
     /// How often the background thread looks for sealing, retention and
     /// compaction work.
     pub maintenance_interval: Duration,
-    /// Memory the identity store may use for its cache.
-    pub identity_cache_bytes: u64,
     /// Run sealing, retention and compaction on a background thread. When
     /// false they run only through explicit calls (useful in tests).
     pub background: bool,
@@ -54,7 +52,7 @@ impl Default for Options {
         Options {
             sync: SyncPolicy::Always,
             default_cluster: "default".into(),
-            memtable_rows: 256 * 1024,
+            memtable_rows: 64 * 1024,
             memtable_max_age: Duration::from_secs(300),
             row_group_rows: 16 * 1024,
             compression_level: 3,
@@ -62,7 +60,6 @@ impl Default for Options {
             max_disk_bytes: None,
             compaction_min_segments: 4,
             maintenance_interval: Duration::from_secs(5),
-            identity_cache_bytes: 32 << 20,
             background: true,
         }
     }

@@ -51,7 +51,7 @@ impl Cluster {
         let name = if index == 0 { "prod".to_string() } else { format!("prod-{}", index + 1) };
         let nodes = (0..24)
             .map(|i| {
-                if index % 2 == 0 {
+                if index.is_multiple_of(2) {
                     format!("ip-10-{}-{}-{}.ec2.internal", index, 16 + i / 8, rng.range(10, 250))
                 } else {
                     format!("gke-{name}-pool-{}-{}", 1 + i / 12, rng.suffix(4))

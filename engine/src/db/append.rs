@@ -84,6 +84,9 @@ pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> 
     let mut acks = Vec::new();
     {
         let mut ingest = inner.ingest.lock();
+        // Stable while the ingest lock is held: a seal swaps versions first
+        // and prunes the unsealed-row cache (under this lock) only after.
+        let sealed = inner.state.read().version.clone();
         let mut rows: Vec<CommittedRow> = Vec::new();
         for (index, mut event) in events.into_iter().enumerate() {
             if event.cluster.is_empty() {
@@ -102,10 +105,7 @@ pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> 
             }
             let key = IdentityKey::of(&event);
             let version = Version::of(&event);
-            let prev = match ingest.cache.get(&key) {
-                Some(latest) => Some(*latest),
-                None => inner.identity.get(key)?,
-            };
+            let prev = ingest.latest(inner, &sealed, &event, key);
             if let Some(prev) = prev {
                 if !version.is_newer_than(&prev.version) {
                     report.duplicates += 1;
@@ -115,7 +115,7 @@ pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> 
             let seq = SeqNo(ingest.next_seq);
             ingest.next_seq += 1;
             ingest.cache.insert(key, Latest { seq, version });
-            rows.push(CommittedRow { seq, key, version, supersedes: prev.map(|p| p.seq), event });
+            rows.push(CommittedRow { seq, supersedes: prev.map(|p| p.seq), event });
             if rows.len() >= ROWS_PER_FRAME {
                 acks.push(send(inner, std::mem::take(&mut rows))?);
             }

@@ -9,7 +9,6 @@
 
 use super::Inner;
 use crate::error::{Error, Result};
-use crate::identity::{IdentityKey, Latest, Version};
 use crate::memtable::Memtable;
 use crate::model::Event;
 use crate::options::SyncPolicy;
@@ -24,8 +23,6 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub(crate) struct CommittedRow {
     pub seq: SeqNo,
-    pub key: IdentityKey,
-    pub version: Version,
     pub supersedes: Option<SeqNo>,
     pub event: Event,
 }
@@ -170,7 +167,7 @@ fn apply(inner: &Inner, group: &mut [Commit]) {
         let rows = std::mem::take(&mut c.rows);
         let mut chunk = Vec::with_capacity(rows.len());
         for r in rows {
-            record_row(&mut state.active, &mut superseded, r.seq, r.key, r.version, r.supersedes);
+            record_row(&mut state.active, &mut superseded, r.seq, r.supersedes);
             max_seq = r.seq.0;
             chunk.push(StoredEvent { seq: r.seq, event: r.event });
         }
@@ -185,15 +182,12 @@ pub(crate) fn record_row(
     memtable: &mut Memtable,
     superseded: &mut crate::superseded::Superseded,
     seq: SeqNo,
-    key: IdentityKey,
-    version: Version,
     supersedes: Option<SeqNo>,
 ) {
     if let Some(old) = supersedes {
         superseded.record(seq.0, old.0);
         memtable.superseded.insert(old.0);
     }
-    memtable.latest.insert(key, Latest { seq, version });
 }
 
 fn needs_freeze(inner: &Inner) -> bool {

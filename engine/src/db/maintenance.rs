@@ -9,7 +9,7 @@ use crate::fsutil::sync_dir;
 use crate::manifest::{Manifest, SegmentEntry};
 use crate::memtable::Memtable;
 use crate::model::Timestamp;
-use crate::row::{SeqNo, StoredEvent};
+use crate::row::StoredEvent;
 use crate::segment::{segment_file_name, SegmentMeta, SegmentReader, SegmentWriter};
 use crate::superseded;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
@@ -142,8 +142,7 @@ fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> R
         state.version = Arc::new(Version { segments });
         state.frozen.retain(|m| !Arc::ptr_eq(m, frozen));
     }
-    // Derived state follows the manifest; if this fails, open rebuilds it.
-    inner.identity.apply(frozen.latest.iter().map(|(k, v)| (*k, *v)), SeqNo(sealed_seq))?;
+    // The sealed rows are now found through the segments' identity blocks.
     inner.ingest.lock().cache.retain(|_, latest| latest.seq.0 > sealed_seq);
     delete_sealed_wal(inner, sealed_seq)
 }
@@ -221,6 +220,7 @@ pub(crate) fn enforce_retention(inner: &Inner, now: Timestamp) -> Result<Retenti
     *manifest = next;
     let ids: Vec<u64> = gone.iter().map(|s| s.id).collect();
     swap_version(inner, Vec::new(), &ids);
+    inner.ingest.lock().index.retain(|id| !ids.contains(&id));
     for s in &gone {
         let path = partition_dir(&inner.dir, s.day).join(segment_file_name(s.id));
         std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
@@ -275,6 +275,7 @@ pub(crate) fn compact(inner: &Inner) -> Result<usize> {
         next.store(&inner.dir)?;
         *manifest = next;
         swap_version(inner, handles, &ids);
+        inner.ingest.lock().index.retain(|id| !ids.contains(&id));
         for input in &inputs {
             let path = input.reader.path();
             std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;

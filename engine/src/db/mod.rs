@@ -26,7 +26,7 @@ pub use recover::OpenReport;
 pub use scan::QueryIter;
 
 use crate::error::{Error, Result};
-use crate::identity::{IdentityKey, IdentityStore, Latest};
+use crate::identity::{IdentityIndex, IdentityKey, IdentitySource, Latest};
 use crate::manifest::{Manifest, SegmentEntry};
 use crate::memtable::Memtable;
 use crate::options::Options;
@@ -72,6 +72,59 @@ pub(crate) struct IngestState {
     pub next_seq: u64,
     /// Latest observation of every event with unsealed rows.
     pub cache: HashMap<IdentityKey, Latest>,
+    /// Lookup caches for sealed rows.
+    pub index: IdentityIndex,
+}
+
+impl IdentitySource for SegmentHandle {
+    fn id(&self) -> u64 {
+        self.entry.id
+    }
+    fn span(&self) -> (i64, i64) {
+        let f = self.reader.footer();
+        (f.min_first_seen.to_native(), f.max_last_seen.to_native())
+    }
+    fn group_spans(&self) -> Vec<(i64, i64)> {
+        self.reader
+            .footer()
+            .row_groups
+            .iter()
+            .map(|g| (g.min_first_seen.to_native(), g.max_last_seen.to_native()))
+            .collect()
+    }
+    fn fingerprints(&self) -> Result<Vec<u32>> {
+        self.reader.fingerprints()
+    }
+    fn group(&self, g: usize) -> Result<crate::segment::DecodedGroup> {
+        self.reader.read_group(g)
+    }
+}
+
+impl IngestState {
+    /// The latest stored observation of `event` (identity `key`): unsealed
+    /// rows first, then sealed segments. Damage met is reported, not fatal.
+    pub(crate) fn latest(
+        &mut self,
+        inner: &Inner,
+        version: &Version,
+        event: &crate::model::Event,
+        key: IdentityKey,
+    ) -> Option<Latest> {
+        if let Some(latest) = self.cache.get(&key) {
+            return Some(*latest);
+        }
+        let mut damage = Vec::new();
+        let found = self.index.latest_sealed(
+            version.segments.iter().map(|s| &**s as &dyn IdentitySource),
+            event,
+            key,
+            &mut damage,
+        );
+        for d in damage {
+            inner.report_damage(d);
+        }
+        found
+    }
 }
 
 pub(crate) struct Inner {
@@ -85,7 +138,6 @@ pub(crate) struct Inner {
     pub superseded: RwLock<Superseded>,
     /// Highest seq whose row is visible to readers.
     pub visible: AtomicU64,
-    pub identity: IdentityStore,
     /// Set after a write failed to become durable.
     pub poisoned: Mutex<Option<String>>,
     /// Damage found while serving (damaged blocks skipped).
@@ -276,4 +328,44 @@ impl Drop for Db {
 
 pub(crate) fn append_events(db: &Db, events: Vec<crate::model::Event>) -> Result<AppendReport> {
     append::append(&db.inner, events)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{ApiShape, Event, StrField, TimeField, Timestamp};
+
+    fn event(uid: &str, t: i64) -> Event {
+        let mut e = Event::new(ApiShape::CoreV1);
+        e.set_str(StrField::MetadataUid, Some(uid));
+        e.set_str(StrField::MetadataNamespace, Some("ns"));
+        e.set_str(StrField::MetadataResourceVersion, Some("5"));
+        e.set_time(TimeField::LastTimestamp, Some(Timestamp(t)));
+        e
+    }
+
+    #[test]
+    fn a_damaged_identity_block_still_recognises_redeliveries() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = Options { background: false, ..Options::default() };
+        let db = Db::open(dir.path(), opts.clone()).unwrap();
+        let events: Vec<_> = (0..50).map(|i| event(&format!("u{i}"), 1_700_000_000_000_000 + i)).collect();
+        db.append(events.clone()).unwrap();
+        db.flush().unwrap();
+        let seg = db.inner.state.read().version.segments[0].clone();
+        let block = seg.reader.footer().identities.offset.to_native() as usize;
+        let path = seg.reader.path().to_owned();
+        drop(seg);
+        db.close().unwrap();
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes[block + 3] ^= 0x40;
+        std::fs::write(&path, bytes).unwrap();
+
+        let db = Db::open(dir.path(), opts).unwrap();
+        let report = db.append(events).unwrap();
+        assert_eq!((report.accepted, report.duplicates), (0, 50));
+        let damage = db.damage();
+        assert!(damage.iter().any(|d| d.contains("identity block")), "{damage:?}");
+        assert_eq!(db.query(&Query::new()).unwrap().count(), 50);
+    }
 }

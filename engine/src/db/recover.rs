@@ -7,7 +7,7 @@ use super::maintenance::{self, parse_day_name, partition_dir};
 use super::{Db, IngestState, Inner, SegmentHandle, State, Version};
 use crate::error::{Error, Result};
 use crate::fsutil::{create_dir_durable, sync_dir};
-use crate::identity::{IdentityKey, IdentityStore, Latest, Version as ObsVersion};
+use crate::identity::{IdentityIndex, IdentityKey, IdentitySource, Latest, Version as ObsVersion};
 use crate::manifest::Manifest;
 use crate::memtable::Memtable;
 use crate::options::Options;
@@ -33,8 +33,6 @@ pub struct OpenReport {
     pub damaged: Vec<String>,
     /// Leftovers of interrupted operations that were removed.
     pub removed_leftovers: Vec<PathBuf>,
-    /// Rows scanned to bring the identity map up to date.
-    pub identity_rows_rebuilt: u64,
     /// Other notes.
     pub notes: Vec<String>,
 }
@@ -85,23 +83,27 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
         }
     }
 
-    let (identity, note) = IdentityStore::open(&dir.join("identity"), options.identity_cache_bytes)?;
-    report.notes.extend(note);
-    catch_up_identity(&identity, &segments, manifest.sealed_seq, &mut report)?;
-
-    let (memtable, cache, next_seq) = replay_wal(dir, &manifest, &identity, &mut superseded, &mut report)?;
+    let version = Version { segments };
+    let mut ingest =
+        IngestState { next_seq: manifest.sealed_seq + 1, cache: HashMap::new(), index: IdentityIndex::default() };
+    let memtable = replay_wal(dir, &version, &mut ingest, &mut superseded, &mut report)?;
+    let next_seq = ingest.next_seq;
+    if std::fs::metadata(dir.join("identity")).is_ok_and(|m| m.is_dir()) {
+        // Earlier builds kept a sled identity map here; segments now carry it.
+        std::fs::remove_dir_all(dir.join("identity")).map_err(|e| Error::io("remove", dir.join("identity"), e))?;
+        report.notes.push("removed the obsolete identity/ directory".into());
+    }
     let wal = WalWriter::create(&dir.join("wal"), SeqNo(next_seq))?;
 
     let (commit_tx, commit_rx) = crossbeam_channel::unbounded();
     let inner = Arc::new(Inner {
         dir: dir.to_owned(),
-        ingest: Mutex::new(IngestState { next_seq, cache }),
+        ingest: Mutex::new(ingest),
         commit_tx,
         manifest: Mutex::new(manifest),
-        state: RwLock::new(State { active: memtable, frozen: Vec::new(), version: Arc::new(Version { segments }) }),
+        state: RwLock::new(State { active: memtable, frozen: Vec::new(), version: Arc::new(version) }),
         superseded: RwLock::new(superseded),
         visible: AtomicU64::new(next_seq - 1),
-        identity,
         poisoned: Mutex::new(None),
         damage: Mutex::new(Vec::new()),
         maintenance_tx: Mutex::new(None),
@@ -172,67 +174,18 @@ fn remove_leftovers(dir: &Path, manifest: &Manifest, report: &mut OpenReport) ->
     Ok(())
 }
 
-/// Brings the identity map up to the manifest's sealed seq by scanning the
-/// sealed rows it has not applied (all of them when it was lost).
-fn catch_up_identity(
-    identity: &IdentityStore,
-    segments: &[Arc<SegmentHandle>],
-    sealed_seq: u64,
-    report: &mut OpenReport,
-) -> Result<()> {
-    let mut applied = identity.applied_through()?.0;
-    if applied > sealed_seq {
-        report.notes.push(format!("identity map is ahead of the manifest ({applied} > {sealed_seq}); rebuilding it"));
-        identity.clear()?;
-        applied = 0;
-    }
-    if applied == sealed_seq {
-        return Ok(());
-    }
-    for seg in segments.iter().filter(|s| s.entry.max_seq > applied) {
-        let mut latest: HashMap<IdentityKey, Latest> = HashMap::new();
-        for g in 0..seg.reader.group_count() {
-            let group = match seg.reader.read_group(g) {
-                Ok(group) => group,
-                Err(e) => {
-                    report.damaged.push(format!("row group skipped while rebuilding identities: {e}"));
-                    continue;
-                }
-            };
-            for i in 0..group.rows {
-                let seq = group.seq[i];
-                if seq <= applied || seq > sealed_seq {
-                    continue;
-                }
-                let row = group.event(i);
-                let entry = Latest { seq: row.seq, version: ObsVersion::of(&row.event) };
-                let slot = latest.entry(IdentityKey::of(&row.event)).or_insert(entry);
-                if slot.seq < entry.seq {
-                    *slot = entry;
-                }
-                report.identity_rows_rebuilt += 1;
-            }
-        }
-        identity.apply(latest, SeqNo(applied))?;
-    }
-    identity.apply(std::iter::empty(), SeqNo(sealed_seq))
-}
-
-type Replayed = (Memtable, HashMap<IdentityKey, Latest>, u64);
-
-/// Replays WAL rows above the sealed seq into a fresh memtable.
+/// Replays WAL rows above the sealed seq into a fresh memtable, resolving
+/// each row's identity as ingest did (unsealed rows, then segments).
 fn replay_wal(
     dir: &Path,
-    manifest: &Manifest,
-    identity: &IdentityStore,
+    version: &Version,
+    ingest: &mut IngestState,
     superseded: &mut Superseded,
     report: &mut OpenReport,
-) -> Result<Replayed> {
+) -> Result<Memtable> {
     let wal_dir = dir.join("wal");
     let files = list_wal_files(&wal_dir)?;
     let mut memtable = Memtable::default();
-    let mut cache: HashMap<IdentityKey, Latest> = HashMap::new();
-    let mut next_seq = manifest.sealed_seq + 1;
     let last_index = files.len().saturating_sub(1);
     for (index, (_, path)) in files.iter().enumerate() {
         let file = read_wal_file(path)?;
@@ -256,23 +209,29 @@ fn replay_wal(
             let mut chunk = Vec::with_capacity(batch.events.len());
             for (j, event) in batch.events.into_iter().enumerate() {
                 let seq = batch.first_seq.0 + j as u64;
-                if seq < next_seq {
+                if seq < ingest.next_seq {
                     continue; // sealed already
                 }
-                if seq > next_seq {
-                    report.damaged.push(format!("WAL is missing seqs {next_seq}..{}", seq - 1));
+                if seq > ingest.next_seq {
+                    report.damaged.push(format!("WAL is missing seqs {}..{}", ingest.next_seq, seq - 1));
                 }
                 let key = IdentityKey::of(&event);
-                let version = ObsVersion::of(&event);
-                let prev = match cache.get(&key) {
+                let mut damage = Vec::new();
+                let prev = match ingest.cache.get(&key) {
                     Some(l) => Some(*l),
-                    None => identity.get(key)?,
+                    None => ingest.index.latest_sealed(
+                        version.segments.iter().map(|s| &**s as &dyn IdentitySource),
+                        &event,
+                        key,
+                        &mut damage,
+                    ),
                 };
+                report.damaged.extend(damage);
                 let supersedes = prev.filter(|p| p.seq.0 < seq).map(|p| p.seq);
-                cache.insert(key, Latest { seq: SeqNo(seq), version });
-                record_row(&mut memtable, superseded, SeqNo(seq), key, version, supersedes);
+                ingest.cache.insert(key, Latest { seq: SeqNo(seq), version: ObsVersion::of(&event) });
+                record_row(&mut memtable, superseded, SeqNo(seq), supersedes);
                 chunk.push(StoredEvent { seq: SeqNo(seq), event });
-                next_seq = seq + 1;
+                ingest.next_seq = seq + 1;
             }
             if !chunk.is_empty() {
                 report.replayed_rows += chunk.len() as u64;
@@ -280,5 +239,5 @@ fn replay_wal(
             }
         }
     }
-    Ok((memtable, cache, next_seq))
+    Ok(memtable)
 }

@@ -235,6 +235,13 @@ pub struct Event {
 
 impl Event {
     /// An empty event of the given shape.
+    ///
+    /// Events built in code should finish with
+    /// `model::presence::canonicalize`, so they render the way the API server
+    /// would (with `kind`/`apiVersion`, `"source": {}`, `"eventTime": null`).
+    /// Second-precision slots (`CreationTimestamp`, `FirstTimestamp`,
+    /// `LastTimestamp`) should hold whole seconds: the API server's spelling
+    /// drops sub-seconds, so finer values do not survive a render and parse.
     pub fn new(shape: ApiShape) -> Event {
         Event { shape, ..Event::default() }
     }
@@ -354,12 +361,25 @@ impl Event {
     }
 
     /// When the event was first seen: `firstTimestamp`, else `eventTime`,
-    /// else `metadata.creationTimestamp`, else the last-seen time.
+    /// else `metadata.creationTimestamp`, else the last-seen time; never
+    /// later than the last-seen time (so `[first, last]` is a span even when
+    /// a producer wrote inconsistent timestamps).
     pub fn first_seen(&self) -> Option<Timestamp> {
         use TimeField::*;
-        [FirstTimestamp, EventTime, CreationTimestamp]
-            .into_iter()
-            .find_map(|f| self.time(f))
-            .or_else(|| self.last_seen())
+        let last = self.last_seen()?;
+        let first =
+            [FirstTimestamp, EventTime, CreationTimestamp].into_iter().find_map(|f| self.time(f)).unwrap_or(last);
+        Some(first.min(last))
+    }
+
+    /// Replaces the presence word (see [`Presence`] and `model::presence`).
+    pub fn set_presence(&mut self, presence: Presence) {
+        self.presence = presence;
+    }
+
+    /// Replaces the residual JSON object text (keys the typed slots do not
+    /// model exactly). It must be a JSON object in this event's shape.
+    pub fn set_residual(&mut self, residual: Option<Box<str>>) {
+        self.residual = residual;
     }
 }

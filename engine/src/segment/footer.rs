@@ -58,4 +58,7 @@ pub struct SegmentFooter {
     pub min_first_seen: i64,
     /// The row groups, in row order (ascending last-seen time).
     pub row_groups: Vec<RowGroupMeta>,
+    /// The identity block: the sorted 32-bit identity fingerprints of every
+    /// row (see `identity`), used to find earlier observations of an event.
+    pub identities: BlockRef,
 }

@@ -121,27 +121,52 @@ impl SegmentReader {
             .columns
             .get(column)
             .ok_or_else(|| corrupt(&self.path, 0, format!("{} columns", col::COUNT), g.columns.len().to_string()))?;
-        let (offset, len) = (b.offset.to_native(), b.len.to_native());
+        self.block_at(b.offset.to_native(), b.len.to_native(), b.raw_len.to_native(), b.crc.to_native())
+    }
+
+    /// Checks and decompresses the block at `offset`.
+    fn block_at(&self, offset: u64, len: u32, raw_len: u32, expected_crc: u32) -> Result<Vec<u8>> {
         let range = usize::try_from(offset).ok().and_then(|o| Some(o..o.checked_add(len as usize)?));
         let bytes = range
             .filter(|r| r.end <= self.footer.start)
             .and_then(|r| self.mmap.get(r))
             .ok_or_else(|| corrupt(&self.path, offset, "a block inside the data area", format!("{len} bytes")))?;
         let found = crc(bytes);
-        if found != b.crc.to_native() {
-            return Err(corrupt(
-                &self.path,
-                offset,
-                format!("block crc {:08x}", b.crc.to_native()),
-                format!("{found:08x}"),
-            ));
+        if found != expected_crc {
+            return Err(corrupt(&self.path, offset, format!("block crc {expected_crc:08x}"), format!("{found:08x}")));
         }
-        let raw_len = b.raw_len.to_native() as usize;
+        let raw_len = raw_len as usize;
         let raw = decompress(bytes, raw_len).map_err(|e| corrupt(&self.path, offset, "a zstd frame", e.to_string()))?;
         if raw.len() != raw_len {
             return Err(corrupt(&self.path, offset, format!("{raw_len} decompressed bytes"), raw.len().to_string()));
         }
         Ok(raw)
+    }
+
+    /// The sorted identity fingerprints of every row (the identity block).
+    pub(crate) fn fingerprints(&self) -> Result<Vec<u32>> {
+        let b = &self.footer().identities;
+        let raw = self.block_at(b.offset.to_native(), b.len.to_native(), b.raw_len.to_native(), b.crc.to_native())?;
+        let bad = |offset: usize| {
+            corrupt(
+                &self.path,
+                b.offset.to_native(),
+                "sorted identity fingerprints",
+                format!("bad data at byte {offset}"),
+            )
+        };
+        let mut r = crate::codec::ByteReader::new(&raw);
+        let n = r.len().map_err(|e| bad(e.offset))?;
+        if n > raw.len() {
+            return Err(bad(0));
+        }
+        let mut out = Vec::with_capacity(n);
+        let mut prev = 0u64;
+        for _ in 0..n {
+            prev += r.varint().map_err(|e| bad(e.offset))?;
+            out.push(u32::try_from(prev).map_err(|_| bad(r.position()))?);
+        }
+        Ok(out)
     }
 
     /// Decodes row group `group`. Every block is checksummed first.

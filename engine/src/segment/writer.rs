@@ -8,6 +8,7 @@ use super::{col, segment_file_name, HEADER_LEN, SEGMENT_END_MAGIC, SEGMENT_MAGIC
 use crate::codec::{crc, put_opt_signed, put_signed, put_varint};
 use crate::error::{Error, Result};
 use crate::fsutil::{create_dir_durable, sync_dir};
+use crate::identity::IdentityKey;
 use crate::row::StoredEvent;
 use std::fs::File;
 use std::io::{BufWriter, Write};
@@ -37,6 +38,7 @@ pub(crate) struct SegmentWriter {
     group_rows: usize,
     pending: Vec<StoredEvent>,
     groups: Vec<RowGroupMeta>,
+    fingerprints: Vec<u32>,
     /// One compression context for every block (creating one per block
     /// costs more than compressing).
     compressor: zstd::bulk::Compressor<'static>,
@@ -73,6 +75,7 @@ impl SegmentWriter {
             group_rows: group_rows.max(1),
             pending: Vec::new(),
             groups: Vec::new(),
+            fingerprints: Vec::new(),
             compressor,
             last_key: None,
         })
@@ -130,6 +133,7 @@ impl SegmentWriter {
         if rows.is_empty() {
             return Ok(());
         }
+        self.fingerprints.extend(rows.iter().map(|r| IdentityKey::of(&r.event).fingerprint()));
         let raw = encode_group(rows);
         let mut columns = Vec::with_capacity(col::COUNT);
         for column in &raw {
@@ -154,6 +158,9 @@ impl SegmentWriter {
         let rest = std::mem::take(&mut self.pending);
         self.write_group(&rest.iter().collect::<Vec<_>>())?;
         let groups = std::mem::take(&mut self.groups);
+        let mut fingerprints = std::mem::take(&mut self.fingerprints);
+        fingerprints.sort_unstable();
+        let identities = self.write_block(&encode_fingerprints(&fingerprints))?;
         let footer = SegmentFooter {
             format_version: SEGMENT_VERSION,
             segment_id: self.id,
@@ -165,6 +172,7 @@ impl SegmentWriter {
             max_last_seen: groups.iter().map(|g| g.max_last_seen).max().unwrap_or(0),
             min_first_seen: groups.iter().map(|g| g.min_first_seen).min().unwrap_or(0),
             row_groups: groups,
+            identities,
         };
         let archived = rkyv::to_bytes::<rkyv::rancor::Error>(&footer)
             .map_err(|e| Error::io("archive footer", &self.tmp_path, std::io::Error::other(e.to_string())))?;
@@ -199,6 +207,19 @@ impl SegmentWriter {
     pub(crate) fn abort(self) {
         let _ = std::fs::remove_file(&self.tmp_path);
     }
+}
+
+/// The identity block before compression: varint count, then the sorted
+/// fingerprints as varint deltas (the first from zero).
+fn encode_fingerprints(sorted: &[u32]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(sorted.len() * 3 + 8);
+    put_varint(&mut out, sorted.len() as u64);
+    let mut prev = 0u32;
+    for &f in sorted {
+        put_varint(&mut out, u64::from(f - prev));
+        prev = f;
+    }
+    out
 }
 
 fn first_seen(r: &StoredEvent) -> i64 {
