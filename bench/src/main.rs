@@ -20,7 +20,7 @@ struct GenArgs {
     /// Observations (NDJSON lines) to generate.
     #[arg(long, default_value_t = 100_000)]
     events: u64,
-    /// Days the data spans, ending today.
+    /// Days the data spans, ending now.
     #[arg(long, default_value_t = 30)]
     days: u64,
     /// Random seed.
@@ -39,7 +39,9 @@ impl GenArgs {
             days: self.days,
             seed: self.seed,
             clusters: self.clusters,
-            end_secs: now - now.rem_euclid(86_400) + 86_400,
+            // Episodes run up to an hour past their start; end early enough
+            // that no observation lies in the future.
+            end_secs: now - 2 * 3600,
             events_api_share: 0.2,
         }
     }

@@ -48,9 +48,6 @@ pub enum Error {
     /// Another process holds the database directory.
     #[error("database directory {0} is locked by another process")]
     Locked(PathBuf),
-    /// The derived-state store (sled) failed.
-    #[error("identity store: {0}")]
-    Identity(String),
     /// A caller passed an invalid argument.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

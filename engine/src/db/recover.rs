@@ -88,11 +88,6 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
         IngestState { next_seq: manifest.sealed_seq + 1, cache: HashMap::new(), index: IdentityIndex::default() };
     let memtable = replay_wal(dir, &version, &mut ingest, &mut superseded, &mut report)?;
     let next_seq = ingest.next_seq;
-    if std::fs::metadata(dir.join("identity")).is_ok_and(|m| m.is_dir()) {
-        // Earlier builds kept a sled identity map here; segments now carry it.
-        std::fs::remove_dir_all(dir.join("identity")).map_err(|e| Error::io("remove", dir.join("identity"), e))?;
-        report.notes.push("removed the obsolete identity/ directory".into());
-    }
     let wal = WalWriter::create(&dir.join("wal"), SeqNo(next_seq))?;
 
     let (commit_tx, commit_rx) = crossbeam_channel::unbounded();
