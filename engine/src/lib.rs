@@ -44,6 +44,15 @@ pub mod internals {
         Ok(report.batches.iter().map(|b| b.events.len()).sum())
     }
 
+    /// Writes `rows` (sorted by last-seen time, then seq) as segment `id` in
+    /// `dir`; returns the file's path.
+    pub fn write_segment_file(dir: &std::path::Path, id: u64, rows: &[crate::StoredEvent]) -> crate::Result<std::path::PathBuf> {
+        let day = rows.first().map_or(0, |r| r.last_seen().day());
+        let mut w = crate::segment::SegmentWriter::create(dir, id, day, 3, 16 * 1024)?;
+        w.push_all(&rows.iter().collect::<Vec<_>>())?;
+        Ok(w.finish()?.path)
+    }
+
     /// Opens a segment file and decodes every row group and its identity
     /// block; returns the rows that decoded.
     pub fn read_segment_file(path: &std::path::Path) -> crate::Result<usize> {
