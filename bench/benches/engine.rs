@@ -81,8 +81,11 @@ fn append(c: &mut Criterion) {
 }
 
 fn segments(c: &mut Criterion) {
-    let mut rows: Vec<StoredEvent> =
-        events(16 * 1024, 3).into_iter().enumerate().map(|(i, event)| StoredEvent { seq: SeqNo(i as u64 + 1), event }).collect();
+    let mut rows: Vec<StoredEvent> = events(16 * 1024, 3)
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| StoredEvent { seq: SeqNo(i as u64 + 1), event })
+        .collect();
     rows.sort_by_key(|r| (r.last_seen(), r.seq));
     let dir = tempfile::tempdir().expect("tempdir");
     let mut g = c.benchmark_group("segment");

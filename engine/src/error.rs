@@ -48,6 +48,14 @@ pub enum Error {
     /// Another process holds the database directory.
     #[error("database directory {0} is locked by another process")]
     Locked(PathBuf),
+    /// A continue token is malformed, was altered, or belongs to another
+    /// query (HTTP 400).
+    #[error("invalid continue token: {0}")]
+    InvalidToken(String),
+    /// A continue token or resourceVersion is older than what the database
+    /// can still serve consistently (HTTP 410 Gone).
+    #[error("expired: {0}")]
+    Expired(String),
     /// A caller passed an invalid argument.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -24,11 +24,14 @@ mod segment;
 mod superseded;
 mod wal;
 
-pub use db::{AppendReport, Db, OpenReport, QueryIter, Rejected, RetentionReport, Stats};
+pub use db::{
+    AppendReport, Bucket, Db, GroupBy, GroupCount, OpenReport, Page, QueryIter, Rejected, RetentionReport, Stats,
+    Subscription,
+};
 pub use error::{Error, Result};
 pub use model::{ApiShape, Event, IntField, StrField, TimeField, Timestamp};
 pub use options::{Options, SyncPolicy};
-pub use query::{Order, Query};
+pub use query::{selector, FieldFilter, FieldOp, LabelOp, LabelRequirement, Order, Query, QueryField};
 pub use row::{SeqNo, StoredEvent};
 
 /// Codec internals for benches and fuzz targets.
@@ -46,7 +49,11 @@ pub mod internals {
 
     /// Writes `rows` (sorted by last-seen time, then seq) as segment `id` in
     /// `dir`; returns the file's path.
-    pub fn write_segment_file(dir: &std::path::Path, id: u64, rows: &[crate::StoredEvent]) -> crate::Result<std::path::PathBuf> {
+    pub fn write_segment_file(
+        dir: &std::path::Path,
+        id: u64,
+        rows: &[crate::StoredEvent],
+    ) -> crate::Result<std::path::PathBuf> {
         let day = rows.first().map_or(0, |r| r.last_seen().day());
         let mut w = crate::segment::SegmentWriter::create(dir, id, day, 3, 16 * 1024)?;
         w.push_all(&rows.iter().collect::<Vec<_>>())?;

@@ -62,6 +62,10 @@ pub struct Manifest {
     pub segments: Vec<SegmentEntry>,
     /// Superseded-set files (names under `superseded/`), oldest first.
     pub superseded: Vec<String>,
+    /// Key (hex, 32 bytes) that authenticates continue tokens; made when
+    /// the database is created.
+    #[serde(default)]
+    pub token_key: String,
 }
 
 impl Manifest {
@@ -132,6 +136,7 @@ mod tests {
             next_segment_id: 3,
             segments: vec![SegmentEntry { id: 2, day: 20000, rows: 10, bytes: 999, min_seq: 1, max_seq: 42 }],
             superseded: vec!["00000000000000000042.sup".into()],
+            token_key: "00".repeat(32),
         };
         m.store(dir.path()).unwrap();
         assert_eq!(Manifest::load(dir.path()).unwrap(), Some(m.clone()));
@@ -147,7 +152,7 @@ mod tests {
     #[test]
     fn manifest_header_golden_bytes() {
         let bytes = Manifest::default().encode();
-        let body = br#"{"sealed_seq":0,"next_segment_id":0,"segments":[],"superseded":[]}"#;
+        let body = br#"{"sealed_seq":0,"next_segment_id":0,"segments":[],"superseded":[],"token_key":""}"#;
         assert_eq!(&bytes[..8], b"KEVDBMAN");
         assert_eq!(&bytes[8..16], &[1, 0, 0, 0, body.len() as u8, 0, 0, 0]);
         assert_eq!(&bytes[16..20], &crc(body).to_le_bytes());

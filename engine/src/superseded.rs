@@ -42,6 +42,8 @@ pub(crate) struct Superseded {
     set: RoaringTreemap,
     /// (new seq, old seq), ascending by new seq.
     recent: VecDeque<(u64, u64)>,
+    /// `recent` holds every supersession whose new seq is above this.
+    complete_above: u64,
 }
 
 impl Superseded {
@@ -49,7 +51,9 @@ impl Superseded {
     pub(crate) fn record(&mut self, new: u64, old: u64) {
         self.set.insert(old);
         if self.recent.len() >= RECENT_PAIRS {
-            self.recent.pop_front();
+            if let Some((dropped, _)) = self.recent.pop_front() {
+                self.complete_above = dropped;
+            }
         }
         self.recent.push_back((new, old));
     }
@@ -68,6 +72,17 @@ impl Superseded {
         // Superseded, but perhaps only by an observation the reader cannot see.
         let start = self.recent.partition_point(|&(new, _)| new <= hi);
         self.recent.range(start..).any(|&(_, old)| old == seq)
+    }
+
+    /// Marks `recent` complete only above `seq` (at open: pairs of sealed
+    /// rows are not kept across restarts).
+    pub(crate) fn set_complete_above(&mut self, seq: u64) {
+        self.complete_above = seq;
+    }
+
+    /// True when [`Superseded::is_latest`] is exact for readers pinned at `hi`.
+    pub(crate) fn can_pin(&self, hi: u64) -> bool {
+        hi >= self.complete_above
     }
 
     /// Number of superseded observations.

@@ -182,3 +182,84 @@ fn time_window_and_history_flags_filter_as_documented() {
     assert_eq!(count(&["--reason", "Pulled"]), 0);
     assert_eq!(count(&["--kind", "Pod", "--name", "web"]), 1);
 }
+
+#[test]
+fn selectors_top_and_timeline_answer_from_the_archive() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let mut input = String::new();
+    let reasons = ["BackOff", "BackOff", "BackOff", "Unhealthy", "Unhealthy", "FailedMount", "Pulled"];
+    for (i, reason) in reasons.iter().enumerate() {
+        let ty = if *reason == "Pulled" { "Normal" } else { "Warning" };
+        let kind = if i == 4 { "Node" } else { "Pod" };
+        input.push_str(
+            &serde_json::json!({
+                "kind": "Event", "apiVersion": "v1",
+                "metadata": {"name": format!("e{i}"), "namespace": "shop", "uid": format!("u{i}"), "resourceVersion": "1",
+                             "labels": if i == 0 { serde_json::json!({"app": "web"}) } else { serde_json::json!({}) }},
+                "involvedObject": {"kind": kind, "name": format!("o{}", i % 2), "namespace": "shop"},
+                "reason": reason, "message": format!("{reason} number {i}"), "type": ty,
+                "firstTimestamp": format!("2026-10-01T0{i}:10:00Z"), "lastTimestamp": format!("2026-10-01T0{i}:20:00Z"), "count": 1
+            })
+            .to_string(),
+        );
+        input.push('\n');
+    }
+    assert!(kevdb(&["ingest", "--data", data, "-"], Some(input.as_bytes())).status.success());
+    let lines = |args: &[&str]| {
+        let mut all = vec!["query", "--data", data, "-n", "shop", "-o", "ndjson"];
+        all.extend_from_slice(args);
+        let out = kevdb(&all, None);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout).lines().count()
+    };
+    assert_eq!(lines(&["--field-selector", "type=Warning"]), 6);
+    assert_eq!(lines(&["--field-selector", "type=Warning,involvedObject.kind=Pod"]), 5);
+    assert_eq!(lines(&["--field-selector", "reason!=BackOff,source="]), 4);
+    assert_eq!(lines(&["-l", "app=web"]), 1);
+    assert_eq!(lines(&["-l", "!app"]), 6);
+    assert_eq!(lines(&["--grep", "backoff"]), 3);
+    assert_eq!(lines(&["--grep", "number -BackOff -Unhealthy"]), 2);
+    assert_eq!(lines(&["--grep", "\"failedmount number\""]), 1);
+    assert_eq!(lines(&["--grep", "\"number failedmount\""]), 0);
+    let out = kevdb(&["query", "--data", data, "-A", "--grep", "\"unclosed"], None);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stderr));
+
+    let out = kevdb(&["query", "--data", data, "-A", "--field-selector", "regarding.kind=Pod"], None);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("field label not supported: regarding.kind"), "{}", text(&out.stderr));
+
+    let out = kevdb(&["top", "--data", data, "-n", "shop", "--type", "Warning", "--by", "reason", "--json"], None);
+    let top: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        top,
+        serde_json::json!([
+            {"reason": "BackOff", "count": 3}, {"reason": "Unhealthy", "count": 2}, {"reason": "FailedMount", "count": 1}
+        ])
+    );
+    let out = kevdb(&["top", "--data", data, "-A", "--by", "reason,kind", "--top", "1"], None);
+    let table = text(&out.stdout);
+    assert!(table.lines().nth(1).unwrap().starts_with("3 "), "{table}");
+    assert!(kevdb(&["top", "--data", data, "--by", "colour"], None).status.code() == Some(1));
+
+    let out = kevdb(
+        &[
+            "timeline",
+            "--data",
+            data,
+            "-n",
+            "shop",
+            "--every",
+            "2h",
+            "--json",
+            "--since",
+            "2026-10-01",
+            "--until",
+            "2026-10-01T08:00:00Z",
+        ],
+        None,
+    );
+    let buckets: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let counts: Vec<u64> = buckets.as_array().unwrap().iter().map(|b| b["count"].as_u64().unwrap()).collect();
+    assert_eq!(counts, vec![2, 2, 2, 1]);
+}

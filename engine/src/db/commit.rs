@@ -174,6 +174,11 @@ fn apply(inner: &Inner, group: &mut [Commit]) {
         state.active.push(chunk.into());
     }
     inner.visible.store(max_seq, Ordering::Release);
+    drop(superseded);
+    drop(state);
+    // Wake subscribers (taking the mutex orders this after their check).
+    let _guard = inner.commit_signal.0.lock();
+    inner.commit_signal.1.notify_all();
 }
 
 /// Records one row's identity effects in the memtable and superseded set

@@ -14,16 +14,23 @@
 //! Lock order: `ingest` → `manifest` → `state` → `superseded`. Readers take
 //! `state` and `superseded` briefly and never hold them across I/O.
 
+mod aggregate;
 mod append;
 mod commit;
 mod maintenance;
+mod page;
+mod plan;
 mod recover;
 mod scan;
+mod subscribe;
 
+pub use aggregate::{Bucket, GroupBy, GroupCount};
 pub use append::{AppendReport, Rejected};
 pub use maintenance::RetentionReport;
+pub use page::Page;
 pub use recover::OpenReport;
 pub use scan::QueryIter;
+pub use subscribe::Subscription;
 
 use crate::error::{Error, Result};
 use crate::identity::{IdentityIndex, IdentityKey, IdentitySource, Latest};
@@ -143,6 +150,10 @@ pub(crate) struct Inner {
     /// Damage found while serving (damaged blocks skipped).
     pub damage: Mutex<Vec<String>>,
     pub maintenance_tx: Mutex<Option<Sender<maintenance::MaintenanceMsg>>>,
+    /// Notified by the commit thread whenever rows become visible.
+    pub commit_signal: (Mutex<()>, parking_lot::Condvar),
+    /// Authenticates continue tokens (from the manifest).
+    pub token_key: [u8; 32],
     _lock: File,
 }
 
@@ -247,7 +258,19 @@ impl Db {
     /// Runs a query; results stream newest-first (or as `query.order` says).
     /// The result is a consistent snapshot as of the call.
     pub fn query(&self, query: &Query) -> Result<QueryIter> {
-        Ok(QueryIter::new(self.inner.clone(), query.clone()))
+        QueryIter::new(self.inner.clone(), query.clone(), scan::ScanStart::default())
+    }
+
+    /// Streams every observation matching `query` with a seq above
+    /// `from_seq`, in seq order: first what is stored, then live.
+    pub fn subscribe(&self, query: &Query, from_seq: u64) -> Result<Subscription> {
+        self.inner.check_poisoned()?;
+        Subscription::new(self.inner.clone(), query.clone(), from_seq)
+    }
+
+    /// The highest seq visible to readers.
+    pub fn last_seq(&self) -> u64 {
+        self.inner.visible.load(Ordering::Acquire)
     }
 
     /// Seals everything in memory into segments and makes it durable. On

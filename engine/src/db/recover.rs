@@ -55,12 +55,16 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
         create_dir_durable(&dir.join(sub))?;
     }
     let mut report = OpenReport::default();
-    let manifest = match Manifest::load(dir)? {
-        Some(m) => m,
+    let mut manifest = Manifest::load(dir)?.unwrap_or_default();
+    let token_key = match decode_key(&manifest.token_key) {
+        Some(k) => k,
         None => {
-            let m = Manifest::default();
-            m.store(dir)?;
-            m
+            let mut k = [0u8; 32];
+            getrandom::fill(&mut k)
+                .map_err(|e| Error::io("read random bytes", dir, std::io::Error::other(e.to_string())))?;
+            manifest.token_key = k.iter().map(|b| format!("{b:02x}")).collect();
+            manifest.store(dir)?;
+            k
         }
     };
     remove_leftovers(dir, &manifest, &mut report)?;
@@ -86,6 +90,7 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
     let version = Version { segments };
     let mut ingest =
         IngestState { next_seq: manifest.sealed_seq + 1, cache: HashMap::new(), index: IdentityIndex::default() };
+    superseded.set_complete_above(manifest.sealed_seq);
     let memtable = replay_wal(dir, &version, &mut ingest, &mut superseded, &mut report)?;
     let next_seq = ingest.next_seq;
     let wal = WalWriter::create(&dir.join("wal"), SeqNo(next_seq))?;
@@ -102,6 +107,8 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
         poisoned: Mutex::new(None),
         damage: Mutex::new(Vec::new()),
         maintenance_tx: Mutex::new(None),
+        commit_signal: (Mutex::new(()), parking_lot::Condvar::new()),
+        token_key,
         options,
         _lock: lock,
     });
@@ -114,6 +121,17 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
         None
     };
     Ok(Db { inner, commit_thread, maintenance_thread, report })
+}
+
+fn decode_key(hex: &str) -> Option<[u8; 32]> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let mut k = [0u8; 32];
+    for (i, b) in k.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
+    }
+    Some(k)
 }
 
 /// Deletes files the manifest does not know: segments and temporary files

@@ -3,11 +3,13 @@
 //! merge reaches it. Row groups outside the time window or above the
 //! snapshot's seq are pruned from their footer statistics.
 
-use super::{Inner, SegmentHandle};
+use super::{plan, Inner, SegmentHandle};
+use crate::error::Result;
 use crate::model::StrField;
 use crate::query::{FieldView, Order, Query};
 use crate::row::StoredEvent;
 use crate::segment::DecodedGroup;
+use kevdb_index::{OwnedBitmap, TextQuery};
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -34,7 +36,24 @@ struct Head {
 #[derive(Debug)]
 enum Source {
     Rows(VecDeque<StoredEvent>),
-    Segment { segment: Arc<SegmentHandle>, groups: Vec<usize>, buf: VecDeque<StoredEvent> },
+    Segment {
+        segment: Arc<SegmentHandle>,
+        groups: Vec<usize>,
+        buf: VecDeque<StoredEvent>,
+        /// Rows the indexes allow (`None`: all), and each group's first row.
+        candidates: Option<Arc<OwnedBitmap>>,
+        group_starts: Vec<u32>,
+    },
+}
+
+/// Where a scan starts: the snapshot's seq high-water mark, and (when
+/// resuming a page) the last row already returned.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct ScanStart {
+    /// Rows above this seq are invisible; `None` = what is visible now.
+    pub hi: Option<u64>,
+    /// Resume strictly after this (last seen µs, seq), in the query's order.
+    pub after: Option<(i64, u64)>,
 }
 
 /// Streaming query results. Each item is one stored observation.
@@ -42,7 +61,10 @@ enum Source {
 pub struct QueryIter {
     inner: Arc<Inner>,
     query: Query,
+    text: Option<Arc<TextQuery>>,
     hi: u64,
+    /// Only keys below this (in output order) are returned.
+    below: Key,
     heap: BinaryHeap<Head>,
     sources: Vec<Source>,
     emitted: usize,
@@ -60,22 +82,30 @@ impl FieldView for GroupRow<'_> {
 }
 
 impl QueryIter {
-    pub(crate) fn new(inner: Arc<Inner>, query: Query) -> QueryIter {
-        let (version, chunks, hi) = {
+    pub(crate) fn new(inner: Arc<Inner>, query: Query, start: ScanStart) -> Result<QueryIter> {
+        let text = query.compile_text()?.map(Arc::new);
+        let (version, chunks, visible) = {
             let state = inner.state.read();
             let mut chunks: Vec<_> = state.frozen.iter().flat_map(|m| m.chunks().to_vec()).collect();
             chunks.extend(state.active.chunks().iter().cloned());
             (state.version.clone(), chunks, inner.visible.load(Ordering::Acquire))
         };
-        let mut it = QueryIter { inner, query, hi, heap: BinaryHeap::new(), sources: Vec::new(), emitted: 0 };
-        let order = it.query.order;
+        let hi = start.hi.map_or(visible, |h| h.min(visible));
+        let order = query.order;
+        let below = start.after.map_or((i64::MAX, u64::MAX), |(ls, seq)| key(order, ls, seq));
+        let mut it =
+            QueryIter { inner, query, text, hi, below, heap: BinaryHeap::new(), sources: Vec::new(), emitted: 0 };
         // Memtable rows: few enough to filter and sort up front.
         let mut rows: Vec<StoredEvent> = {
             let superseded = it.inner.superseded.read();
             chunks
                 .iter()
                 .flat_map(|c| c.iter())
-                .filter(|r| r.seq.0 <= hi && it.query.matches(&r.event))
+                .filter(|r| {
+                    r.seq.0 <= hi
+                        && key(order, r.last_seen().0, r.seq.0) < below
+                        && it.query.matches_with(&r.event, it.text.as_deref())
+                })
                 .filter(|r| it.query.history || superseded.is_latest(r.seq.0, hi))
                 .cloned()
                 .collect()
@@ -86,24 +116,64 @@ impl QueryIter {
             it.heap.push(Head { key: k, lazy: false, source: 0 });
         }
         it.sources.push(Source::Rows(rows.into()));
+        let indexed = plan::uses_indexes(&it.query);
         for segment in &version.segments {
             let footer = segment.reader.footer();
+            let mut group_starts = Vec::with_capacity(footer.row_groups.len());
+            let mut next = 0u32;
+            for g in footer.row_groups.iter() {
+                group_starts.push(next);
+                next = next.saturating_add(g.rows.to_native());
+            }
+            let in_range = |g: usize| {
+                let m = &footer.row_groups[g];
+                let smallest = match order {
+                    Order::NewestFirst => (m.min_last_seen.to_native(), 0),
+                    Order::OldestFirst => (!m.max_last_seen.to_native(), 0),
+                };
+                m.min_seq.to_native() <= hi
+                    && smallest < below
+                    && it.query.in_window(m.min_first_seen.to_native(), m.max_last_seen.to_native())
+            };
+            if !(0..footer.row_groups.len()).any(in_range) {
+                continue;
+            }
+            let candidates = if indexed {
+                match plan::candidates(segment, &it.query, it.text.as_deref()) {
+                    Ok(Some(c)) if c.is_empty() => continue,
+                    Ok(c) => c.map(Arc::new),
+                    Err(e) => {
+                        it.inner.report_damage(format!("index not used, checking every row: {e}"));
+                        None
+                    }
+                }
+            } else {
+                None
+            };
             let mut groups: Vec<usize> = (0..footer.row_groups.len())
                 .filter(|&g| {
-                    let m = &footer.row_groups[g];
-                    m.min_seq.to_native() <= hi
-                        && it.query.in_window(m.min_first_seen.to_native(), m.max_last_seen.to_native())
+                    let rows = group_starts[g]..group_starts[g].saturating_add(footer.row_groups[g].rows.to_native());
+                    in_range(g) && candidates.as_ref().is_none_or(|c| c.range_cardinality(rows) > 0)
                 })
                 .collect();
+            if groups.is_empty() {
+                continue;
+            }
             // Groups are consumed from the end: newest last for newest-first.
             if order == Order::OldestFirst {
                 groups.reverse();
             }
             let source = it.sources.len();
-            it.sources.push(Source::Segment { segment: segment.clone(), groups: groups.clone(), buf: VecDeque::new() });
+            it.sources.push(Source::Segment {
+                segment: segment.clone(),
+                groups,
+                buf: VecDeque::new(),
+                candidates,
+                group_starts,
+            });
             it.push_lazy(source);
         }
-        it
+        Ok(it)
     }
 
     /// Pushes a lazy head for the next undecoded group of `source`.
@@ -123,8 +193,8 @@ impl QueryIter {
 
     /// Decodes the next group of `source` into its buffer, filtered.
     fn load_group(&mut self, source: usize) {
-        let (query, hi) = (&self.query, self.hi);
-        let Source::Segment { segment, groups, buf } = &mut self.sources[source] else {
+        let (query, hi, below, text) = (&self.query, self.hi, self.below, self.text.as_deref());
+        let Source::Segment { segment, groups, buf, candidates, group_starts } = &mut self.sources[source] else {
             return;
         };
         let Some(g) = groups.pop() else { return };
@@ -138,12 +208,15 @@ impl QueryIter {
         let superseded = self.inner.superseded.read();
         let mut rows: Vec<StoredEvent> = (0..group.rows)
             .filter(|&i| {
-                group.seq[i] <= hi
+                candidates.as_ref().is_none_or(|c| c.contains(group_starts[g] + i as u32))
+                    && group.seq[i] <= hi
+                    && key(query.order, group.last_seen[i], group.seq[i]) < below
                     && query.in_window(group.first_seen[i], group.last_seen[i])
                     && query.matches_fields(&GroupRow(&group, i))
                     && (query.history || superseded.is_latest(group.seq[i], hi))
             })
             .map(|i| group.event(i))
+            .filter(|r| query.matches_labels(&r.event) && text.is_none_or(|t| t.matches(r.event.message())))
             .collect();
         drop(superseded);
         if query.order == Order::NewestFirst {
@@ -159,6 +232,13 @@ impl QueryIter {
             Source::Segment { buf, .. } => buf.front(),
         }?;
         Some(Head { key: key(order, row.last_seen().0, row.seq.0), lazy: false, source })
+    }
+}
+
+impl QueryIter {
+    /// The seq high-water mark this scan sees.
+    pub fn snapshot_seq(&self) -> u64 {
+        self.hi
     }
 }
 

@@ -345,6 +345,26 @@ impl Event {
             .unwrap_or("")
     }
 
+    /// `metadata.labels` (kept in the residual; rarely set on events).
+    pub fn labels(&self) -> std::collections::BTreeMap<String, String> {
+        let mut out = std::collections::BTreeMap::new();
+        let Some(residual) = self.residual.as_deref() else { return out };
+        if !residual.contains("\"labels\"") {
+            return out;
+        }
+        let Ok(serde_json::Value::Object(root)) = serde_json::from_str::<serde_json::Value>(residual) else {
+            return out;
+        };
+        if let Some(serde_json::Value::Object(labels)) = root.get("metadata").and_then(|m| m.get("labels")) {
+            for (k, v) in labels {
+                if let serde_json::Value::String(v) = v {
+                    out.insert(k.clone(), v.clone());
+                }
+            }
+        }
+        out
+    }
+
     /// The observation count: `series.count`, else `count`, else 1.
     pub fn observed_count(&self) -> i64 {
         self.int(IntField::SeriesCount).or_else(|| self.int(IntField::Count)).unwrap_or(1)

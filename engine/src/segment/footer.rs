@@ -16,6 +16,17 @@ pub struct BlockRef {
     pub crc: u32,
 }
 
+/// An uncompressed section read in place (the index blobs).
+#[derive(Archive, Serialize, Deserialize, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Section {
+    /// File offset (aligned as the blob requires).
+    pub offset: u64,
+    /// Length in bytes.
+    pub len: u64,
+    /// CRC-32C of the bytes.
+    pub crc: u32,
+}
+
 /// One row group: a run of consecutive rows stored column by column.
 #[derive(Archive, Serialize, Deserialize, Debug, Clone, PartialEq, Eq)]
 pub struct RowGroupMeta {
@@ -61,4 +72,8 @@ pub struct SegmentFooter {
     /// The identity block: the sorted 32-bit identity fingerprints of every
     /// row (see `identity`), used to find earlier observations of an event.
     pub identities: BlockRef,
+    /// Postings: a roaring bitmap of rows per (field, value) (`kevdb_index::postings`).
+    pub postings: Section,
+    /// Full-text index over the messages (`kevdb_index::fulltext`).
+    pub fulltext: Section,
 }

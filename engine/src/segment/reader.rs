@@ -2,26 +2,33 @@
 //! decode row groups on demand, checking each block's checksum first.
 
 use super::column::{decode_strings, decode_varints, StrColumn};
-use super::footer::ArchivedSegmentFooter;
 #[cfg(test)]
 use super::footer::SegmentFooter;
+use super::footer::{ArchivedSection, ArchivedSegmentFooter};
 use super::mmap::map_segment;
 use super::{col, HEADER_LEN, SEGMENT_END_MAGIC, SEGMENT_MAGIC, SEGMENT_VERSION, TRAILER_LEN};
 use crate::codec::{crc, unzigzag};
 use crate::error::{Error, Result};
 use crate::model::{ApiShape, Event, IntField, Presence, StrField, TimeField, Timestamp};
 use crate::row::{SeqNo, StoredEvent};
+use kevdb_index::{FullTextIndex, PostingsReader, SharedBytes};
 use memmap2::Mmap;
 use std::fs::File;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, OnceLock};
 
 /// An open, validated segment.
 #[derive(Debug)]
 pub(crate) struct SegmentReader {
     path: PathBuf,
-    mmap: Mmap,
+    /// Shared so the full-text index can keep reading it in place.
+    mmap: Arc<Mmap>,
     footer: Range<usize>,
+    /// Outcome of the postings section's checksum, checked on first use.
+    postings_checked: OnceLock<std::result::Result<(), String>>,
+    /// The opened full-text index, on first use.
+    fulltext: OnceLock<std::result::Result<Arc<FullTextIndex>, String>>,
 }
 
 fn corrupt(path: &Path, offset: u64, expected: impl Into<String>, found: impl Into<String>) -> Error {
@@ -78,7 +85,13 @@ impl SegmentReader {
         }
         rkyv::access::<ArchivedSegmentFooter, rkyv::rancor::Error>(&mmap[footer.clone()])
             .map_err(|e| corrupt(path, footer_offset, "a valid footer archive", e.to_string()))?;
-        let reader = SegmentReader { path: path.to_owned(), mmap, footer };
+        let reader = SegmentReader {
+            path: path.to_owned(),
+            mmap: Arc::new(mmap),
+            footer,
+            postings_checked: OnceLock::new(),
+            fulltext: OnceLock::new(),
+        };
         if reader.footer().format_version.to_native() != SEGMENT_VERSION {
             return Err(corrupt(
                 path,
@@ -141,6 +154,66 @@ impl SegmentReader {
             return Err(corrupt(&self.path, offset, format!("{raw_len} decompressed bytes"), raw.len().to_string()));
         }
         Ok(raw)
+    }
+
+    /// The bytes of an index section, bounds-checked against the data area.
+    fn section_range(&self, s: &ArchivedSection, what: &str) -> Result<Range<usize>> {
+        let (offset, len) = (s.offset.to_native(), s.len.to_native());
+        usize::try_from(offset)
+            .ok()
+            .zip(usize::try_from(len).ok())
+            .and_then(|(o, l)| Some(o..o.checked_add(l)?))
+            .filter(|r| r.end <= self.footer.start)
+            .ok_or_else(|| {
+                corrupt(&self.path, offset, format!("a {what} section inside the data area"), format!("{len} bytes"))
+            })
+    }
+
+    fn check_section(&self, s: &ArchivedSection, what: &str) -> std::result::Result<Range<usize>, String> {
+        let range = self.section_range(s, what).map_err(|e| e.to_string())?;
+        let found = crc(&self.mmap[range.clone()]);
+        if found != s.crc.to_native() {
+            return Err(corrupt(
+                &self.path,
+                s.offset.to_native(),
+                format!("{what} crc {:08x}", s.crc.to_native()),
+                format!("{found:08x}"),
+            )
+            .to_string());
+        }
+        Ok(range)
+    }
+
+    /// The postings, read in place (checksummed on first use).
+    pub(crate) fn postings(&self) -> Result<PostingsReader<'_>> {
+        let s = &self.footer().postings;
+        let checked = self.postings_checked.get_or_init(|| self.check_section(s, "postings").map(drop));
+        let to_err = |e: String| Error::Corrupt {
+            path: self.path.clone(),
+            offset: s.offset.to_native(),
+            expected: "intact postings".into(),
+            found: e,
+        };
+        checked.clone().map_err(to_err)?;
+        let range = self.section_range(s, "postings")?;
+        PostingsReader::open(&self.mmap[range]).map_err(|e| to_err(e.to_string()))
+    }
+
+    /// The full-text index, opened over the mmap on first use.
+    pub(crate) fn fulltext(&self) -> Result<Arc<FullTextIndex>> {
+        let s = &self.footer().fulltext;
+        let index = self.fulltext.get_or_init(|| {
+            let range = self.check_section(s, "full-text")?;
+            let bytes =
+                SharedBytes::from_arc(self.mmap.clone()).slice(range).ok_or("full-text range outside the file")?;
+            FullTextIndex::open(bytes).map(Arc::new).map_err(|e| e.to_string())
+        });
+        index.clone().map_err(|e| Error::Corrupt {
+            path: self.path.clone(),
+            offset: s.offset.to_native(),
+            expected: "an intact full-text index".into(),
+            found: e,
+        })
     }
 
     /// The sorted identity fingerprints of every row (the identity block).

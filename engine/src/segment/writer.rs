@@ -3,13 +3,17 @@
 //! file durable under its final name.
 
 use super::column::encode_strings;
-use super::footer::{BlockRef, RowGroupMeta, SegmentFooter};
+use super::footer::{BlockRef, RowGroupMeta, Section, SegmentFooter};
 use super::{col, segment_file_name, HEADER_LEN, SEGMENT_END_MAGIC, SEGMENT_MAGIC, SEGMENT_VERSION};
 use crate::codec::{crc, put_opt_signed, put_signed, put_varint};
 use crate::error::{Error, Result};
 use crate::fsutil::{create_dir_durable, sync_dir};
 use crate::identity::IdentityKey;
+use crate::model::{Event, StrField};
 use crate::row::StoredEvent;
+use kevdb_index::fulltext::FullTextBuilder;
+use kevdb_index::postings::{Field, PostingsBuilder};
+use kevdb_index::{FULLTEXT_ALIGN, POSTINGS_ALIGN};
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
@@ -39,6 +43,10 @@ pub(crate) struct SegmentWriter {
     pending: Vec<StoredEvent>,
     groups: Vec<RowGroupMeta>,
     fingerprints: Vec<u32>,
+    postings: PostingsBuilder,
+    fulltext: FullTextBuilder,
+    /// Rows written so far (the next row's segment-local id).
+    next_row: u32,
     /// One compression context for every block (creating one per block
     /// costs more than compressing).
     compressor: zstd::bulk::Compressor<'static>,
@@ -76,6 +84,9 @@ impl SegmentWriter {
             pending: Vec::new(),
             groups: Vec::new(),
             fingerprints: Vec::new(),
+            postings: PostingsBuilder::new(),
+            fulltext: FullTextBuilder::new(),
+            next_row: 0,
             compressor,
             last_key: None,
         })
@@ -129,11 +140,27 @@ impl SegmentWriter {
         Ok(block)
     }
 
+    /// Writes an uncompressed section starting at a multiple of `align`.
+    fn write_section(&mut self, bytes: &[u8], align: usize) -> Result<Section> {
+        let align = align.max(1) as u64;
+        let pad = (align - self.offset % align) % align;
+        self.out.write_all(&vec![0u8; pad as usize]).map_err(|e| Error::io("write", &self.tmp_path, e))?;
+        self.offset += pad;
+        let section = Section { offset: self.offset, len: bytes.len() as u64, crc: crc(bytes) };
+        self.out.write_all(bytes).map_err(|e| Error::io("write", &self.tmp_path, e))?;
+        self.offset += bytes.len() as u64;
+        Ok(section)
+    }
+
     fn write_group(&mut self, rows: &[&StoredEvent]) -> Result<()> {
         if rows.is_empty() {
             return Ok(());
         }
         self.fingerprints.extend(rows.iter().map(|r| IdentityKey::of(&r.event).fingerprint()));
+        for r in rows {
+            index_row(&mut self.postings, &mut self.fulltext, self.next_row, &r.event);
+            self.next_row += 1;
+        }
         let raw = encode_group(rows);
         let mut columns = Vec::with_capacity(col::COUNT);
         for column in &raw {
@@ -161,6 +188,12 @@ impl SegmentWriter {
         let mut fingerprints = std::mem::take(&mut self.fingerprints);
         fingerprints.sort_unstable();
         let identities = self.write_block(&encode_fingerprints(&fingerprints))?;
+        let postings_blob = std::mem::take(&mut self.postings).serialize();
+        let postings = self.write_section(&postings_blob, POSTINGS_ALIGN)?;
+        let fulltext_blob = std::mem::take(&mut self.fulltext)
+            .finish()
+            .map_err(|e| Error::io("index messages", &self.tmp_path, std::io::Error::other(e.to_string())))?;
+        let fulltext = self.write_section(&fulltext_blob, FULLTEXT_ALIGN)?;
         let footer = SegmentFooter {
             format_version: SEGMENT_VERSION,
             segment_id: self.id,
@@ -173,6 +206,8 @@ impl SegmentWriter {
             min_first_seen: groups.iter().map(|g| g.min_first_seen).min().unwrap_or(0),
             row_groups: groups,
             identities,
+            postings,
+            fulltext,
         };
         let archived = rkyv::to_bytes::<rkyv::rancor::Error>(&footer)
             .map_err(|e| Error::io("archive footer", &self.tmp_path, std::io::Error::other(e.to_string())))?;
@@ -207,6 +242,31 @@ impl SegmentWriter {
     pub(crate) fn abort(self) {
         let _ = std::fs::remove_file(&self.tmp_path);
     }
+}
+
+/// The value a row has for a postings field (empty when absent), shared
+/// with the planner so lookups use the same rule.
+pub(crate) fn posting_value(field: Field, e: &Event) -> &str {
+    let s = |f: StrField| e.str(f).unwrap_or("");
+    let either = |a: StrField, b: StrField| if s(a).is_empty() { s(b) } else { s(a) };
+    match field {
+        Field::Type => s(StrField::Type),
+        Field::Reason => s(StrField::Reason),
+        Field::Kind => s(StrField::InvolvedObjectKind),
+        Field::Namespace => s(StrField::MetadataNamespace),
+        Field::Name => s(StrField::InvolvedObjectName),
+        Field::Uid => s(StrField::InvolvedObjectUid),
+        Field::Component => either(StrField::SourceComponent, StrField::ReportingComponent),
+        Field::Host => either(StrField::SourceHost, StrField::ReportingInstance),
+        Field::Cluster => e.cluster(),
+    }
+}
+
+fn index_row(postings: &mut PostingsBuilder, fulltext: &mut FullTextBuilder, row: u32, e: &Event) {
+    for field in Field::ALL {
+        postings.add(field, posting_value(field, e), row);
+    }
+    fulltext.add(row, e.message());
 }
 
 /// The identity block before compression: varint count, then the sorted

@@ -1,6 +1,8 @@
 //! Command-line arguments (clap, as close to the flags as possible) and their
 //! one-time conversion into validated configurations.
 
+mod aggregate;
+mod filter;
 mod ingest;
 mod query;
 
@@ -29,6 +31,11 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Print stored events, newest first, like `kubectl get events`.
     Query(QueryArgs),
+    /// Count events grouped by one or two fields, largest groups first
+    /// ("top 10 Warning reasons in the last 24 h").
+    Top(TopArgs),
+    /// Count events per time bucket ("Warnings per hour this week").
+    Timeline(TimelineArgs),
 }
 
 #[derive(Debug, clap::Args)]
@@ -72,8 +79,10 @@ pub enum ApiChoice {
     Original,
 }
 
+/// Which events a command looks at: flags shared by `query`, `top` and
+/// `timeline`.
 #[derive(Debug, clap::Args)]
-pub struct QueryArgs {
+pub struct FilterArgs {
     /// Database directory.
     #[arg(long, env = "KEVDB_DATA")]
     pub data: PathBuf,
@@ -107,9 +116,24 @@ pub struct QueryArgs {
     /// Cluster; repeat for several (default: all).
     #[arg(long = "cluster")]
     pub clusters: Vec<String>,
-    /// Show every observation, not only the latest of each event.
+    /// Kubernetes field selector, e.g. `type=Warning,involvedObject.kind=Pod`.
+    #[arg(long)]
+    pub field_selector: Option<String>,
+    /// Kubernetes label selector on the events' own labels, e.g. `app=web`.
+    #[arg(short = 'l', long = "selector")]
+    pub label_selector: Option<String>,
+    /// Full-text search in the message: terms, "phrases", OR, -term, prefix*.
+    #[arg(long)]
+    pub grep: Option<String>,
+    /// Every observation, not only the latest of each event.
     #[arg(long)]
     pub history: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct QueryArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
     /// Oldest first instead of newest first.
     #[arg(long)]
     pub reverse: bool,
@@ -124,10 +148,40 @@ pub struct QueryArgs {
     pub api: ApiChoice,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct TopArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// What to group by: reason, kind, namespace, type, component, object,
+    /// cluster or host; two separated by a comma for pairs.
+    #[arg(long, default_value = "reason")]
+    pub by: String,
+    /// How many groups to print.
+    #[arg(long, default_value_t = 10)]
+    pub top: usize,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct TimelineArgs {
+    #[command(flatten)]
+    pub filter: FilterArgs,
+    /// Bucket width: 1m, 15m, 1h, 1d, ...
+    #[arg(long, default_value = "1h")]
+    pub every: String,
+    /// Print JSON instead of a table.
+    #[arg(long)]
+    pub json: bool,
+}
+
 /// Runs a parsed command line.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
     match args.command {
         Command::Ingest(a) => ingest::run(ingest::IngestConfig::try_from(a)?),
         Command::Query(a) => query::run(query::QueryConfig::try_from(a)?),
+        Command::Top(a) => aggregate::run_top(aggregate::TopConfig::try_from(a)?),
+        Command::Timeline(a) => aggregate::run_timeline(aggregate::TimelineConfig::try_from(a)?),
     }
 }
