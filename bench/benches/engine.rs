@@ -7,7 +7,7 @@ use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughpu
 use kevdb_bench::gen::{GenConfig, Generator};
 use kevdb_engine::internals::{decode_event, encode_event, read_segment_file, write_segment_file, ByteReader};
 use kevdb_engine::model::parse::{parse_bytes, ParseOptions};
-use kevdb_engine::{Db, Event, Options, SeqNo, StoredEvent, SyncPolicy};
+use kevdb_engine::{Db, Event, GroupBy, Options, Query, SeqNo, StoredEvent, SyncPolicy};
 
 fn ndjson(n: u64, seed: u64) -> String {
     let cfg = GenConfig { observations: n, days: 7, seed, clusters: 1, end_secs: 1_795_000_000, events_api_share: 0.2 };
@@ -103,5 +103,26 @@ fn segments(c: &mut Criterion) {
     g.finish();
 }
 
-criterion_group!(benches, parsing, row_codec, append, segments);
+fn queries(c: &mut Criterion) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let db = Db::open(dir.path(), Options { background: false, ..Options::default() }).expect("open");
+    for seed in 0..50 {
+        db.append(events(4096, 1000 + seed)).expect("append");
+    }
+    db.flush().expect("flush");
+    let warnings = Query::new().event_type("Warning");
+    let mut g = c.benchmark_group("query");
+    g.sample_size(20);
+    g.throughput(Throughput::Elements(500));
+    g.bench_function("first_page_500_warnings", |b| b.iter(|| db.query_page(&warnings, 500, None).expect("page")));
+    let token = db.query_page(&warnings, 500, None).expect("page").continue_token.expect("more pages");
+    g.bench_function("next_page_500_warnings", |b| b.iter(|| db.query_page(&warnings, 500, Some(&token)).expect("page")));
+    g.throughput(Throughput::Elements(1));
+    g.bench_function("count_warnings", |b| b.iter(|| db.count(&warnings).expect("count")));
+    g.bench_function("top10_reasons", |b| b.iter(|| db.count_by(&warnings, &[GroupBy::Reason], Some(10)).expect("top")));
+    g.finish();
+    db.close().expect("close");
+}
+
+criterion_group!(benches, parsing, row_codec, append, segments, queries);
 criterion_main!(benches);

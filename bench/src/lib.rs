@@ -6,3 +6,4 @@
 //! - `benches/engine.rs`: criterion micro benches of the hot paths.
 
 pub mod gen;
+pub mod queries;

@@ -49,6 +49,15 @@ impl GenArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the query set Q1–Q8 against an existing database.
+    Queries {
+        /// Database directory (e.g. one made by `kevdb ingest`).
+        #[arg(long)]
+        data: PathBuf,
+        /// Warm runs per query (the median is reported).
+        #[arg(long, default_value_t = 15)]
+        runs: usize,
+    },
     /// Stream realistic events as NDJSON to stdout.
     Gen(GenArgs),
     /// Generate, parse and append events in-process; report the ingest rate
@@ -88,6 +97,16 @@ fn dir_bytes(dir: &std::path::Path) -> u64 {
 
 fn main() -> anyhow::Result<()> {
     match Args::parse().command {
+        Command::Queries { data, runs } => {
+            let db = Db::open(&data, Options { background: false, ..Options::default() })?;
+            println!("{} events, {} observations", db.query(&Query::new())?.count(), db.last_seq());
+            println!("{:<4} {:>12} {:>9} {:>14}  query", "id", "median", "rows", "events/s");
+            for r in kevdb_bench::queries::run(&db, runs)? {
+                let eps = r.events_per_sec.map_or(String::new(), |e| format!("{e:.0}"));
+                println!("{:<4} {:>9.3} ms {:>9} {:>14}  {}", r.id, r.median.as_secs_f64() * 1000.0, r.rows, eps, r.what);
+            }
+            db.close()?;
+        }
         Command::Gen(g) => {
             let stdout = std::io::stdout();
             let mut out = std::io::BufWriter::with_capacity(1 << 20, stdout.lock());

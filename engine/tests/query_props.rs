@@ -6,7 +6,7 @@
 mod common;
 
 use common::*;
-use kevdb_engine::{Db, Event, FieldFilter, LabelOp, LabelRequirement, Order, Query, QueryField, Timestamp};
+use kevdb_engine::{Db, Event, FieldFilter, GroupBy, LabelOp, LabelRequirement, Order, Query, QueryField, Timestamp};
 use proptest::prelude::*;
 use std::collections::HashMap;
 
@@ -186,6 +186,17 @@ proptest! {
             let want = expected(&rows, q);
             let got: Vec<u64> = db.query(q).unwrap().map(|r| r.seq.0).collect();
             prop_assert_eq!(&got, &want, "query {:?}", q);
+            prop_assert_eq!(db.count(q).unwrap() as usize, want.len(), "count {:?}", q);
+            let mut by_reason: std::collections::BTreeMap<String, u64> = Default::default();
+            for (seq, e, _) in &rows {
+                if want.contains(seq) {
+                    *by_reason.entry(format!("{}/{}", e.reason(), e.namespace())).or_default() += 1;
+                }
+            }
+            let groups = db.count_by(q, &[GroupBy::Reason, GroupBy::Namespace], None).unwrap();
+            let got_groups: std::collections::BTreeMap<String, u64> =
+                groups.into_iter().map(|g| (g.key.join("/"), g.count)).collect();
+            prop_assert_eq!(got_groups, by_reason, "count_by {:?}", q);
             let mut paged = Vec::new();
             let mut token = None;
             loop {

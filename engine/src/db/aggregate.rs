@@ -2,11 +2,11 @@
 //! and time histograms — what `kubectl get events | sort | uniq -c` and the
 //! "top warning reasons" scripts do by hand.
 
-use super::scan::{QueryIter, ScanStart};
-use super::Db;
+use super::{visit, Db};
 use crate::error::{Error, Result};
-use crate::model::{Event, StrField, Timestamp};
-use crate::query::Query;
+use crate::model::{StrField, Timestamp};
+use crate::query::{FieldView, Query};
+use crate::segment::{str_column, CLUSTER_COLUMN};
 use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
@@ -48,25 +48,34 @@ impl GroupBy {
         })
     }
 
-    fn value(self, e: &Event) -> String {
+    /// The columns a value of this field is read from.
+    fn columns(self) -> u64 {
         match self {
-            GroupBy::Type => e.event_type().to_string(),
-            GroupBy::Reason => e.reason().to_string(),
-            GroupBy::Kind => e.str(StrField::InvolvedObjectKind).unwrap_or("").to_string(),
-            GroupBy::Namespace => e.namespace().to_string(),
-            GroupBy::Component => e.component().to_string(),
-            GroupBy::Object => format!(
-                "{}/{}",
-                e.str(StrField::InvolvedObjectKind).unwrap_or("").to_lowercase(),
-                e.str(StrField::InvolvedObjectName).unwrap_or("")
-            ),
-            GroupBy::Cluster => e.cluster().to_string(),
-            GroupBy::Host => e
-                .str(StrField::SourceHost)
-                .filter(|h| !h.is_empty())
-                .or_else(|| e.str(StrField::ReportingInstance))
-                .unwrap_or("")
-                .to_string(),
+            GroupBy::Cluster => CLUSTER_COLUMN,
+            GroupBy::Object => str_column(StrField::InvolvedObjectKind) | str_column(StrField::InvolvedObjectName),
+            GroupBy::Component => str_column(StrField::SourceComponent) | str_column(StrField::ReportingComponent),
+            GroupBy::Host => str_column(StrField::SourceHost) | str_column(StrField::ReportingInstance),
+            GroupBy::Type => str_column(StrField::Type),
+            GroupBy::Reason => str_column(StrField::Reason),
+            GroupBy::Kind => str_column(StrField::InvolvedObjectKind),
+            GroupBy::Namespace => str_column(StrField::MetadataNamespace),
+        }
+    }
+
+    fn value(self, row: &dyn FieldView) -> String {
+        let s = |f: StrField| row.field(f).unwrap_or("");
+        let either = |a: StrField, b: StrField| if s(a).is_empty() { s(b) } else { s(a) };
+        match self {
+            GroupBy::Type => s(StrField::Type).to_string(),
+            GroupBy::Reason => s(StrField::Reason).to_string(),
+            GroupBy::Kind => s(StrField::InvolvedObjectKind).to_string(),
+            GroupBy::Namespace => s(StrField::MetadataNamespace).to_string(),
+            GroupBy::Component => either(StrField::SourceComponent, StrField::ReportingComponent).to_string(),
+            GroupBy::Object => {
+                format!("{}/{}", s(StrField::InvolvedObjectKind).to_lowercase(), s(StrField::InvolvedObjectName))
+            }
+            GroupBy::Cluster => row.cluster().to_string(),
+            GroupBy::Host => either(StrField::SourceHost, StrField::ReportingInstance).to_string(),
         }
     }
 }
@@ -90,8 +99,12 @@ pub struct Bucket {
 }
 
 impl Db {
-    fn scan_all(&self, query: &Query) -> Result<QueryIter> {
-        QueryIter::new(self.inner.clone(), Query { limit: None, ..query.clone() }, ScanStart::default())
+    /// Counts the events matching `query` (observations in history mode)
+    /// without building them.
+    pub fn count(&self, query: &Query) -> Result<u64> {
+        let mut n = 0;
+        visit::for_each_match(&self.inner, query, 0, |_, _| n += 1)?;
+        Ok(n)
     }
 
     /// Counts the events matching `query`, grouped by one or two fields,
@@ -101,9 +114,10 @@ impl Db {
             return Err(Error::InvalidArgument(format!("group by one or two fields, not {}", by.len())));
         }
         let mut counts: HashMap<Vec<String>, u64> = HashMap::new();
-        for r in self.scan_all(query)? {
-            *counts.entry(by.iter().map(|b| b.value(&r.event)).collect()).or_default() += 1;
-        }
+        let needs = by.iter().fold(0, |m, b| m | b.columns());
+        visit::for_each_match(&self.inner, query, needs, |_, row| {
+            *counts.entry(by.iter().map(|b| b.value(row)).collect()).or_default() += 1;
+        })?;
         let mut out: Vec<GroupCount> = counts.into_iter().map(|(key, count)| GroupCount { key, count }).collect();
         out.sort_by(|a, b| b.count.cmp(&a.count).then_with(|| a.key.cmp(&b.key)));
         if let Some(n) = top {
@@ -123,9 +137,7 @@ impl Db {
         }
         let align = |t: i64| t.div_euclid(width) * width;
         let mut counts: BTreeMap<i64, u64> = BTreeMap::new();
-        for r in self.scan_all(query)? {
-            *counts.entry(align(r.last_seen().0)).or_default() += 1;
-        }
+        visit::for_each_match(&self.inner, query, 0, |last_seen, _| *counts.entry(align(last_seen)).or_default() += 1)?;
         let (first, last) = match (query.since, query.until, counts.keys().next(), counts.keys().next_back()) {
             (Some(s), Some(u), _, _) => (align(s.0), align(u.0.saturating_sub(1))),
             (_, _, Some(&f), Some(&l)) => (f, l),

@@ -23,6 +23,7 @@ mod plan;
 mod recover;
 mod scan;
 mod subscribe;
+mod visit;
 
 pub use aggregate::{Bucket, GroupBy, GroupCount};
 pub use append::{AppendReport, Rejected};

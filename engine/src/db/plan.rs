@@ -10,7 +10,9 @@
 
 use super::SegmentHandle;
 use crate::error::Result;
-use crate::query::{FieldOp, Query, QueryField};
+use crate::model::StrField;
+use crate::query::{FieldFilter, FieldOp, Query, QueryField};
+use crate::segment::{str_column, CLUSTER_COLUMN};
 use kevdb_index::postings::Field;
 use kevdb_index::{OwnedBitmap, TextQuery};
 
@@ -28,6 +30,25 @@ fn posting_field(f: QueryField) -> Option<Field> {
         QueryField::Cluster => Field::Cluster,
         _ => return None,
     })
+}
+
+/// True when a filter on `f` is answered exactly by postings.
+pub(crate) fn has_posting(f: QueryField) -> bool {
+    posting_field(f).is_some()
+}
+
+/// The columns the filters in `filters` read.
+pub(crate) fn filter_columns<'a>(filters: impl IntoIterator<Item = &'a FieldFilter>) -> u64 {
+    let mut mask = 0;
+    for f in filters {
+        mask |= match f.field {
+            QueryField::Cluster => CLUSTER_COLUMN,
+            QueryField::Component => str_column(StrField::SourceComponent) | str_column(StrField::ReportingComponent),
+            QueryField::Host => str_column(StrField::SourceHost) | str_column(StrField::ReportingInstance),
+            other => other.slot().map_or(0, str_column),
+        };
+    }
+    mask
 }
 
 /// True when the indexes can narrow `query` at all.

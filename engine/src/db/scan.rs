@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::model::StrField;
 use crate::query::{FieldView, Order, Query};
 use crate::row::StoredEvent;
-use crate::segment::DecodedGroup;
+use crate::segment::{DecodedGroup, ALL_COLUMNS};
 use kevdb_index::{OwnedBitmap, TextQuery};
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::atomic::Ordering;
@@ -40,7 +40,8 @@ enum Source {
         segment: Arc<SegmentHandle>,
         groups: Vec<usize>,
         buf: VecDeque<StoredEvent>,
-        /// Rows the indexes allow (`None`: all), and each group's first row.
+        /// Rows the indexes allow (`None`: all; then every filter is
+        /// checked on decoded rows), and each group's first row.
         candidates: Option<Arc<OwnedBitmap>>,
         group_starts: Vec<u32>,
     },
@@ -70,7 +71,8 @@ pub struct QueryIter {
     emitted: usize,
 }
 
-struct GroupRow<'a>(&'a DecodedGroup, usize);
+/// Row `.1` of a decoded group, seen through its filterable fields.
+pub(crate) struct GroupRow<'a>(pub &'a DecodedGroup, pub usize);
 
 impl FieldView for GroupRow<'_> {
     fn cluster(&self) -> &str {
@@ -191,34 +193,49 @@ impl QueryIter {
         }
     }
 
-    /// Decodes the next group of `source` into its buffer, filtered.
+    /// Decodes the next group of `source` into its buffer, filtered. Only
+    /// the columns the remaining filters need are decoded first; the rest
+    /// only when a row matches.
     fn load_group(&mut self, source: usize) {
         let (query, hi, below, text) = (&self.query, self.hi, self.below, self.text.as_deref());
         let Source::Segment { segment, groups, buf, candidates, group_starts } = &mut self.sources[source] else {
             return;
         };
         let Some(g) = groups.pop() else { return };
-        let group = match segment.reader.read_group(g) {
-            Ok(group) => group,
+        let indexed = candidates.is_some();
+        // Filters the postings answered exactly need no second look.
+        let residual: Vec<&crate::query::FieldFilter> =
+            query.filters.iter().filter(|f| !(indexed && plan::has_posting(f.field))).collect();
+        let decoded = segment.reader.read_group_cols(g, plan::filter_columns(residual.iter().copied())).and_then(|mut group| {
+            let superseded = self.inner.superseded.read();
+            let hits: Vec<usize> = (0..group.rows)
+                .filter(|&i| {
+                    candidates.as_ref().is_none_or(|c| c.contains(group_starts[g] + i as u32))
+                        && group.seq[i] <= hi
+                        && key(query.order, group.last_seen[i], group.seq[i]) < below
+                        && query.in_window(group.first_seen[i], group.last_seen[i])
+                        && residual.iter().all(|f| f.matches(&GroupRow(&group, i)))
+                        && (query.history || superseded.is_latest(group.seq[i], hi))
+                })
+                .collect();
+            drop(superseded);
+            if !hits.is_empty() {
+                segment.reader.load_columns(&mut group, ALL_COLUMNS)?;
+            }
+            Ok((group, hits))
+        });
+        let (group, hits) = match decoded {
+            Ok(x) => x,
             Err(e) => {
                 self.inner.report_damage(format!("row group {g} skipped: {e}"));
                 return;
             }
         };
-        let superseded = self.inner.superseded.read();
-        let mut rows: Vec<StoredEvent> = (0..group.rows)
-            .filter(|&i| {
-                candidates.as_ref().is_none_or(|c| c.contains(group_starts[g] + i as u32))
-                    && group.seq[i] <= hi
-                    && key(query.order, group.last_seen[i], group.seq[i]) < below
-                    && query.in_window(group.first_seen[i], group.last_seen[i])
-                    && query.matches_fields(&GroupRow(&group, i))
-                    && (query.history || superseded.is_latest(group.seq[i], hi))
-            })
+        let mut rows: Vec<StoredEvent> = hits
+            .into_iter()
             .map(|i| group.event(i))
-            .filter(|r| query.matches_labels(&r.event) && text.is_none_or(|t| t.matches(r.event.message())))
+            .filter(|r| query.matches_labels(&r.event) && (indexed || text.is_none_or(|t| t.matches(r.event.message()))))
             .collect();
-        drop(superseded);
         if query.order == Order::NewestFirst {
             rows.reverse();
         }

@@ -242,28 +242,22 @@ impl SegmentReader {
         Ok(out)
     }
 
-    /// Decodes row group `group`. Every block is checksummed first.
+    /// Decodes every column of row group `group`. Every block is
+    /// checksummed first.
     pub(crate) fn read_group(&self, group: usize) -> Result<DecodedGroup> {
+        self.read_group_cols(group, ALL_COLUMNS)
+    }
+
+    /// Decodes row group `group`: seq, last seen and first seen always, and
+    /// the other columns in `mask` (bit = column id). The rest stay empty
+    /// until [`SegmentReader::load_columns`].
+    pub(crate) fn read_group_cols(&self, group: usize, mask: u64) -> Result<DecodedGroup> {
         let rows = self.footer().row_groups[group].rows.to_native() as usize;
-        let decode_err = |column: usize, e: crate::codec::DecodeError| {
-            corrupt(
-                &self.path,
-                0,
-                format!("column {column} of row group {group}: {}", e.expected),
-                format!("bad data at byte {}", e.offset),
-            )
-        };
-        let ints = |column: usize| -> Result<Vec<u64>> {
-            decode_varints(&self.block(group, column)?, rows).map_err(|e| decode_err(column, e))
-        };
-        let strings = |column: usize| -> Result<StrColumn> {
-            decode_strings(&self.block(group, column)?, rows).map_err(|e| decode_err(column, e))
-        };
-        let mut seq = ints(col::SEQ)?;
+        let mut seq = self.ints(group, col::SEQ, rows)?;
         let mut last_seen: Vec<i64> = Vec::with_capacity(rows);
         let mut prev_seq = 0u64;
         let mut prev_last = 0i64;
-        for (i, raw_last) in ints(col::LAST_SEEN)?.into_iter().enumerate() {
+        for (i, raw_last) in self.ints(group, col::LAST_SEEN, rows)?.into_iter().enumerate() {
             if i == 0 {
                 prev_seq = seq[0];
                 prev_last = unzigzag(raw_last);
@@ -274,51 +268,106 @@ impl SegmentReader {
             }
             last_seen.push(prev_last);
         }
-        let first_seen =
-            ints(col::FIRST_SEEN)?.into_iter().zip(&last_seen).map(|(d, l)| l.wrapping_sub(unzigzag(d))).collect();
-        let shapes = ints(col::SHAPE)?
+        let first_seen = self
+            .ints(group, col::FIRST_SEEN, rows)?
             .into_iter()
-            .map(|t| {
-                u8::try_from(t).ok().and_then(ApiShape::from_tag).ok_or_else(|| {
-                    decode_err(col::SHAPE, crate::codec::DecodeError { offset: 0, expected: "a shape tag" })
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let presence = ints(col::PRESENCE)?;
-        let cluster = strings(col::CLUSTER)?;
-        let strs = (0..StrField::COUNT).map(|s| strings(col::STR_BASE + s)).collect::<Result<Vec<_>>>()?;
-        let opt = |v: u64, base: i64| {
-            if v == 0 {
-                None
-            } else {
-                Some(unzigzag(v - 1).wrapping_add(base))
-            }
-        };
-        let mut times = Vec::with_capacity(TimeField::COUNT);
-        for t in 0..TimeField::COUNT {
-            let raw = ints(col::TIME_BASE + t)?;
-            times.push(raw.into_iter().zip(&last_seen).map(|(v, l)| opt(v, *l)).collect::<Vec<_>>());
-        }
-        let mut int_cols = Vec::with_capacity(IntField::COUNT);
-        for k in 0..IntField::COUNT {
-            int_cols.push(ints(col::INT_BASE + k)?.into_iter().map(|v| opt(v, 0)).collect::<Vec<_>>());
-        }
-        let residual = strings(col::RESIDUAL)?;
-        Ok(DecodedGroup {
+            .zip(&last_seen)
+            .map(|(d, l)| l.wrapping_sub(unzigzag(d)))
+            .collect();
+        let mut g = DecodedGroup {
+            group,
             rows,
             seq,
             last_seen,
             first_seen,
-            shapes,
-            presence,
-            cluster,
-            strs,
-            times,
-            ints: int_cols,
-            residual,
-        })
+            loaded: BASE_COLUMNS,
+            shapes: Vec::new(),
+            presence: Vec::new(),
+            cluster: StrColumn::default(),
+            strs: vec![StrColumn::default(); StrField::COUNT],
+            times: vec![Vec::new(); TimeField::COUNT],
+            ints: vec![Vec::new(); IntField::COUNT],
+            residual: StrColumn::default(),
+        };
+        self.load_columns(&mut g, mask)?;
+        Ok(g)
+    }
+
+    fn decode_err(&self, group: usize, column: usize, e: crate::codec::DecodeError) -> Error {
+        corrupt(
+            &self.path,
+            0,
+            format!("column {column} of row group {group}: {}", e.expected),
+            format!("bad data at byte {}", e.offset),
+        )
+    }
+
+    fn ints(&self, group: usize, column: usize, rows: usize) -> Result<Vec<u64>> {
+        decode_varints(&self.block(group, column)?, rows).map_err(|e| self.decode_err(group, column, e))
+    }
+
+    fn strings(&self, group: usize, column: usize, rows: usize) -> Result<StrColumn> {
+        decode_strings(&self.block(group, column)?, rows).map_err(|e| self.decode_err(group, column, e))
+    }
+
+    /// Decodes the columns in `mask` that `g` does not hold yet.
+    pub(crate) fn load_columns(&self, g: &mut DecodedGroup, mask: u64) -> Result<()> {
+        let (group, rows) = (g.group, g.rows);
+        let want = |c: usize| mask & (1u64 << c) != 0 && g.loaded & (1u64 << c) == 0;
+        let opt = |v: u64, base: i64| if v == 0 { None } else { Some(unzigzag(v - 1).wrapping_add(base)) };
+        if want(col::SHAPE) {
+            g.shapes = self
+                .ints(group, col::SHAPE, rows)?
+                .into_iter()
+                .map(|t| {
+                    u8::try_from(t).ok().and_then(ApiShape::from_tag).ok_or_else(|| {
+                        self.decode_err(group, col::SHAPE, crate::codec::DecodeError { offset: 0, expected: "a shape tag" })
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+        }
+        if want(col::PRESENCE) {
+            g.presence = self.ints(group, col::PRESENCE, rows)?;
+        }
+        if want(col::CLUSTER) {
+            g.cluster = self.strings(group, col::CLUSTER, rows)?;
+        }
+        for s in 0..StrField::COUNT {
+            if want(col::STR_BASE + s) {
+                g.strs[s] = self.strings(group, col::STR_BASE + s, rows)?;
+            }
+        }
+        for t in 0..TimeField::COUNT {
+            if want(col::TIME_BASE + t) {
+                let raw = self.ints(group, col::TIME_BASE + t, rows)?;
+                g.times[t] = raw.into_iter().zip(&g.last_seen).map(|(v, l)| opt(v, *l)).collect();
+            }
+        }
+        for k in 0..IntField::COUNT {
+            if want(col::INT_BASE + k) {
+                g.ints[k] = self.ints(group, col::INT_BASE + k, rows)?.into_iter().map(|v| opt(v, 0)).collect();
+            }
+        }
+        if want(col::RESIDUAL) {
+            g.residual = self.strings(group, col::RESIDUAL, rows)?;
+        }
+        g.loaded |= mask;
+        Ok(())
     }
 }
+
+/// Every column.
+pub(crate) const ALL_COLUMNS: u64 = (1u64 << col::COUNT) - 1;
+/// Columns every decode includes.
+const BASE_COLUMNS: u64 = (1 << col::SEQ) | (1 << col::LAST_SEEN) | (1 << col::FIRST_SEEN);
+
+/// The column-mask bit of a string slot.
+pub(crate) fn str_column(f: StrField) -> u64 {
+    1u64 << (col::STR_BASE + f.index())
+}
+
+/// The column-mask bit of the cluster column.
+pub(crate) const CLUSTER_COLUMN: u64 = 1u64 << col::CLUSTER;
 
 thread_local! {
     /// One decompression context per thread, reused for every block.
@@ -338,13 +387,17 @@ fn decompress(bytes: &[u8], raw_len: usize) -> std::io::Result<Vec<u8>> {
     })
 }
 
-/// One row group decoded into columns.
+/// One row group decoded into columns (some of them: see `loaded`).
 #[derive(Debug)]
 pub(crate) struct DecodedGroup {
+    /// Which row group of its segment this is.
+    pub group: usize,
     pub rows: usize,
     pub seq: Vec<u64>,
     pub last_seen: Vec<i64>,
     pub first_seen: Vec<i64>,
+    /// Bit = column id, set for decoded columns.
+    loaded: u64,
     shapes: Vec<ApiShape>,
     presence: Vec<u64>,
     cluster: StrColumn,
@@ -355,8 +408,15 @@ pub(crate) struct DecodedGroup {
 }
 
 impl DecodedGroup {
+    /// True when every column in `mask` is decoded.
+    pub(crate) fn has(&self, mask: u64) -> bool {
+        self.loaded & mask == mask
+    }
+
     /// The value of a string slot at row `i`, without building the event.
+    /// The slot's column must be loaded.
     pub(crate) fn str(&self, field: StrField, i: usize) -> Option<&str> {
+        debug_assert!(self.has(str_column(field)), "column of {field:?} not loaded");
         self.strs[field.index()].get(i)
     }
 
@@ -365,8 +425,9 @@ impl DecodedGroup {
         self.cluster.get(i).unwrap_or("")
     }
 
-    /// Builds the full stored event of row `i`.
+    /// Builds the full stored event of row `i`. Every column must be loaded.
     pub(crate) fn event(&self, i: usize) -> StoredEvent {
+        debug_assert!(self.has(ALL_COLUMNS), "event() on a partly decoded row group");
         let mut event = Event::new(self.shapes[i]);
         event.cluster = self.cluster.get_owned(i).unwrap_or_default();
         event.presence = Presence(self.presence[i]);

@@ -1,0 +1,113 @@
+//! Visiting every row that matches a query, in no particular order, as a
+//! view over decoded columns instead of a built event: what counts,
+//! aggregations and histograms need. It follows the same plan as `scan`
+//! (footer pruning, postings and full text, residual filters, latest-only)
+//! but decodes only the columns the query and the caller read.
+
+use super::scan::GroupRow;
+use super::{plan, Inner};
+use crate::error::Result;
+use crate::memtable::Chunk;
+use crate::query::{FieldFilter, FieldView, Query};
+use crate::segment::ALL_COLUMNS;
+use crate::model::StrField;
+use crate::segment::str_column;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+
+/// Calls `f(last_seen, row)` for every row matching `query` (its order and
+/// limit are ignored). `needs` names the extra columns `f` reads.
+pub(crate) fn for_each_match(inner: &Arc<Inner>, query: &Query, needs: u64, mut f: impl FnMut(i64, &dyn FieldView)) -> Result<()> {
+    let text = query.compile_text()?;
+    let (version, chunks, hi) = {
+        let state = inner.state.read();
+        let mut chunks: Vec<Chunk> = state.frozen.iter().flat_map(|m| m.chunks().to_vec()).collect();
+        chunks.extend(state.active.chunks().iter().cloned());
+        (state.version.clone(), chunks, inner.visible.load(Ordering::Acquire))
+    };
+    {
+        let superseded = inner.superseded.read();
+        for r in chunks.iter().flat_map(|c| c.iter()) {
+            if r.seq.0 <= hi
+                && query.matches_with(&r.event, text.as_ref())
+                && (query.history || superseded.is_latest(r.seq.0, hi))
+            {
+                f(r.last_seen().0, &r.event);
+            }
+        }
+    }
+    // Labels live in the residual: rows must be built to check them.
+    let build_events = !query.labels.is_empty();
+    let indexed = plan::uses_indexes(query);
+    for segment in &version.segments {
+        let footer = segment.reader.footer();
+        let in_range = |g: usize| {
+            let m = &footer.row_groups[g];
+            m.min_seq.to_native() <= hi && query.in_window(m.min_first_seen.to_native(), m.max_last_seen.to_native())
+        };
+        if !(0..footer.row_groups.len()).any(in_range) {
+            continue;
+        }
+        let candidates = if indexed {
+            match plan::candidates(segment, query, text.as_ref()) {
+                Ok(Some(c)) if c.is_empty() => continue,
+                Ok(c) => c,
+                Err(e) => {
+                    inner.report_damage(format!("index not used, checking every row: {e}"));
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let narrowed = candidates.is_some();
+        let residual: Vec<&FieldFilter> =
+            query.filters.iter().filter(|f| !(narrowed && plan::has_posting(f.field))).collect();
+        let check_text = text.as_ref().filter(|_| !narrowed);
+        let mut mask = needs | plan::filter_columns(residual.iter().copied());
+        if check_text.is_some() {
+            mask |= str_column(StrField::Message);
+        }
+        if build_events {
+            mask = ALL_COLUMNS;
+        }
+        let mut start = 0u32;
+        for g in 0..footer.row_groups.len() {
+            let rows = footer.row_groups[g].rows.to_native();
+            let range = start..start.saturating_add(rows);
+            start = range.end;
+            if !in_range(g) || candidates.as_ref().is_some_and(|c| c.range_cardinality(range.clone()) == 0) {
+                continue;
+            }
+            let group = match segment.reader.read_group_cols(g, mask) {
+                Ok(group) => group,
+                Err(e) => {
+                    inner.report_damage(format!("row group {g} skipped: {e}"));
+                    continue;
+                }
+            };
+            let superseded = inner.superseded.read();
+            for i in 0..group.rows {
+                let view = GroupRow(&group, i);
+                let ok = candidates.as_ref().is_none_or(|c| c.contains(range.start + i as u32))
+                    && group.seq[i] <= hi
+                    && query.in_window(group.first_seen[i], group.last_seen[i])
+                    && residual.iter().all(|f| f.matches(&view))
+                    && check_text.is_none_or(|t| t.matches(group.str(StrField::Message, i).unwrap_or("")))
+                    && (query.history || superseded.is_latest(group.seq[i], hi));
+                if !ok {
+                    continue;
+                }
+                if build_events {
+                    let row = group.event(i);
+                    if query.matches_labels(&row.event) {
+                        f(group.last_seen[i], &row.event);
+                    }
+                } else {
+                    f(group.last_seen[i], &view);
+                }
+            }
+        }
+    }
+    Ok(())
+}
