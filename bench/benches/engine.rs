@@ -116,10 +116,14 @@ fn queries(c: &mut Criterion) {
     g.throughput(Throughput::Elements(500));
     g.bench_function("first_page_500_warnings", |b| b.iter(|| db.query_page(&warnings, 500, None).expect("page")));
     let token = db.query_page(&warnings, 500, None).expect("page").continue_token.expect("more pages");
-    g.bench_function("next_page_500_warnings", |b| b.iter(|| db.query_page(&warnings, 500, Some(&token)).expect("page")));
+    g.bench_function("next_page_500_warnings", |b| {
+        b.iter(|| db.query_page(&warnings, 500, Some(&token)).expect("page"))
+    });
     g.throughput(Throughput::Elements(1));
     g.bench_function("count_warnings", |b| b.iter(|| db.count(&warnings).expect("count")));
-    g.bench_function("top10_reasons", |b| b.iter(|| db.count_by(&warnings, &[GroupBy::Reason], Some(10)).expect("top")));
+    g.bench_function("top10_reasons", |b| {
+        b.iter(|| db.count_by(&warnings, &[GroupBy::Reason], Some(10)).expect("top"))
+    });
     g.finish();
     db.close().expect("close");
 }

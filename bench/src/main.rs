@@ -103,7 +103,14 @@ fn main() -> anyhow::Result<()> {
             println!("{:<4} {:>12} {:>9} {:>14}  query", "id", "median", "rows", "events/s");
             for r in kevdb_bench::queries::run(&db, runs)? {
                 let eps = r.events_per_sec.map_or(String::new(), |e| format!("{e:.0}"));
-                println!("{:<4} {:>9.3} ms {:>9} {:>14}  {}", r.id, r.median.as_secs_f64() * 1000.0, r.rows, eps, r.what);
+                println!(
+                    "{:<4} {:>9.3} ms {:>9} {:>14}  {}",
+                    r.id,
+                    r.median.as_secs_f64() * 1000.0,
+                    r.rows,
+                    eps,
+                    r.what
+                );
             }
             db.close()?;
         }

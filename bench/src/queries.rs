@@ -49,41 +49,79 @@ pub fn run(db: &Db, runs: usize) -> anyhow::Result<Vec<QueryResult>> {
     let sample = db.query(&Query::new().namespace(ns.clone()).kind("Pod").event_type("Warning").limit(1))?.next();
     let (obj_kind, obj_name) = sample
         .map(|s| {
-            (s.event.str(StrField::InvolvedObjectKind).unwrap_or("").to_string(), s.event.str(StrField::InvolvedObjectName).unwrap_or("").to_string())
+            (
+                s.event.str(StrField::InvolvedObjectKind).unwrap_or("").to_string(),
+                s.event.str(StrField::InvolvedObjectName).unwrap_or("").to_string(),
+            )
         })
         .unwrap_or_default();
     let mut out = Vec::new();
 
     let q1 = Query::new().event_type("Warning").since(ago(7 * DAY));
     let (t, n) = time(runs, || db.count(&q1).unwrap_or(0));
-    out.push(QueryResult { id: "Q1", what: "count of Warning events, last 7 days", median: t, rows: n as u64, events_per_sec: None });
+    out.push(QueryResult {
+        id: "Q1",
+        what: "count of Warning events, last 7 days",
+        median: t,
+        rows: n,
+        events_per_sec: None,
+    });
 
     let q2 = Query::new().event_type("Warning").kind("Pod").namespace(ns.clone()).limit(500);
     let (t, n) = time(runs, || db.query(&q2).map(|it| it.count()).unwrap_or(0));
-    out.push(QueryResult { id: "Q2", what: "newest 500 Warning Pod events in one namespace", median: t, rows: n as u64, events_per_sec: None });
+    out.push(QueryResult {
+        id: "Q2",
+        what: "newest 500 Warning Pod events in one namespace",
+        median: t,
+        rows: n as u64,
+        events_per_sec: None,
+    });
 
     let q3 = Query::new().event_type("Warning").since(ago(DAY));
     let (t, g) = time(runs, || db.count_by(&q3, &[GroupBy::Reason], Some(10)).map(|g| g.len()).unwrap_or(0));
-    out.push(QueryResult { id: "Q3", what: "top 10 Warning reasons, last 24 h", median: t, rows: g as u64, events_per_sec: None });
+    out.push(QueryResult {
+        id: "Q3",
+        what: "top 10 Warning reasons, last 24 h",
+        median: t,
+        rows: g as u64,
+        events_per_sec: None,
+    });
 
     let q4 = Query::new().text("\"connection refused\"").since(ago(30 * DAY)).limit(100);
     let (t, n) = time(runs, || db.query(&q4).map(|it| it.count()).unwrap_or(0));
-    out.push(QueryResult { id: "Q4", what: "newest 100 with phrase \"connection refused\", last 30 days", median: t, rows: n as u64, events_per_sec: None });
+    out.push(QueryResult {
+        id: "Q4",
+        what: "newest 100 with phrase \"connection refused\", last 30 days",
+        median: t,
+        rows: n as u64,
+        events_per_sec: None,
+    });
 
     let q5 = Query::new().namespace(ns.clone()).kind(obj_kind).name(obj_name);
     let (t, n) = time(runs, || db.query(&q5).map(|it| it.count()).unwrap_or(0));
-    out.push(QueryResult { id: "Q5", what: "every event of one involved object", median: t, rows: n as u64, events_per_sec: None });
+    out.push(QueryResult {
+        id: "Q5",
+        what: "every event of one involved object",
+        median: t,
+        rows: n as u64,
+        events_per_sec: None,
+    });
 
     let q6 = Query::new().reason("BackOff").since(ago(30 * DAY)).until(Timestamp(now + 1));
     let (t, b) = time(runs, || db.histogram(&q6, Duration::from_secs(3600)).map(|b| b.len()).unwrap_or(0));
-    out.push(QueryResult { id: "Q6", what: "hourly histogram of reason=BackOff, 30 days", median: t, rows: b as u64, events_per_sec: None });
+    out.push(QueryResult {
+        id: "Q6",
+        what: "hourly histogram of reason=BackOff, 30 days",
+        median: t,
+        rows: b as u64,
+        events_per_sec: None,
+    });
 
     let q7 = Query::new().event_type("Warning").since(ago(7 * DAY));
     let (t, n) = time(runs.min(3), || {
         let mut total = 0u64;
         let mut token: Option<String> = None;
-        loop {
-            let Ok(page) = db.query_page(&q7, 500, token.as_deref()) else { break };
+        while let Ok(page) = db.query_page(&q7, 500, token.as_deref()) {
             total += page.items.len() as u64;
             match page.continue_token {
                 Some(t) => token = Some(t),

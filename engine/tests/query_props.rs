@@ -208,3 +208,96 @@ proptest! {
         }
     }
 }
+
+/// The real data set, ingested once per test run, with every path of the
+/// planner compared against filtering the unfiltered scan by brute force.
+mod real_data {
+    use super::*;
+    use kevdb_engine::model::parse::{parse_bytes, ParseOptions};
+    use std::path::Path;
+    use std::sync::OnceLock;
+
+    struct Loaded {
+        _dir: tempfile::TempDir,
+        db: Db,
+        all: Vec<kevdb_engine::StoredEvent>,
+        namespaces: Vec<String>,
+        reasons: Vec<String>,
+        names: Vec<String>,
+    }
+
+    fn loaded() -> &'static Loaded {
+        static CELL: OnceLock<Loaded> = OnceLock::new();
+        CELL.get_or_init(|| {
+            let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/events");
+            assert!(root.is_dir(), "missing {}", root.display());
+            let dir = tempfile::tempdir().unwrap();
+            let opts = kevdb_engine::Options { memtable_rows: 700, row_group_rows: 64, ..small_options() };
+            let db = Db::open(dir.path(), opts).unwrap();
+            let mut files: Vec<_> = std::fs::read_dir(&root)
+                .unwrap()
+                .flatten()
+                .flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten())
+                .map(|f| f.path())
+                .collect();
+            files.sort();
+            for (i, f) in files.iter().enumerate() {
+                db.append(parse_bytes(&std::fs::read(f).unwrap(), &ParseOptions::default()).events).unwrap();
+                if i % 9 == 0 {
+                    db.flush().unwrap();
+                }
+            }
+            db.flush().unwrap();
+            db.compact().unwrap();
+            // A few hundred rows stay in memory, so both paths are exercised.
+            let tail = parse_bytes(&std::fs::read(&files[0]).unwrap(), &ParseOptions::default()).events;
+            let bumped: Vec<Event> = tail
+                .into_iter()
+                .map(|mut e| {
+                    e.set_str(kevdb_engine::StrField::MetadataUid, Some(format!("{}-again", e.uid())));
+                    e
+                })
+                .collect();
+            db.append(bumped).unwrap();
+            let all: Vec<_> = db.query(&Query::new()).unwrap().collect();
+            let distinct = |f: kevdb_engine::StrField| {
+                let mut v: Vec<String> = all.iter().map(|r| r.event.str(f).unwrap_or("").to_string()).collect();
+                v.sort();
+                v.dedup();
+                v
+            };
+            let namespaces = distinct(kevdb_engine::StrField::MetadataNamespace);
+            let reasons = distinct(kevdb_engine::StrField::Reason);
+            let names = distinct(kevdb_engine::StrField::InvolvedObjectName);
+            Loaded { _dir: dir, db, all, namespaces, reasons, names }
+        })
+    }
+
+    fn real_query() -> impl Strategy<Value = (usize, usize, usize, u8, bool, u8)> {
+        (any::<usize>(), any::<usize>(), any::<usize>(), 0u8..8, any::<bool>(), 0u8..6)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        #[test]
+        fn planner_agrees_with_brute_force_on_real_data((ns, reason, name, shape, oldest, text) in real_query()) {
+            let l = loaded();
+            let pick = |v: &Vec<String>, i: usize| v[i % v.len()].clone();
+            let mut q = Query::new().order(if oldest { Order::OldestFirst } else { Order::NewestFirst });
+            if shape & 1 != 0 { q = q.namespace(pick(&l.namespaces, ns)); }
+            if shape & 2 != 0 { q = q.filter(FieldFilter::not_in(QueryField::Reason, [pick(&l.reasons, reason)])); }
+            if shape & 4 != 0 { q = q.name(pick(&l.names, name)).event_type("Normal").event_type("Warning"); }
+            q.text = ["", "pulled", "\"successfully assigned\"", "-started", "container OR image", "back*"][text as usize]
+                .to_string()
+                .into();
+            if q.text.as_deref() == Some("") { q.text = None; }
+            let mut want: Vec<_> = l.all.iter().filter(|r| q.matches(&r.event)).map(|r| (r.last_seen(), r.seq)).collect();
+            want.sort();
+            if !oldest { want.reverse(); }
+            let got: Vec<_> = l.db.query(&q).unwrap().map(|r| (r.last_seen(), r.seq)).collect();
+            prop_assert_eq!(&got, &want, "{:?}", q);
+            prop_assert_eq!(l.db.count(&q).unwrap() as usize, want.len());
+        }
+    }
+}

@@ -30,6 +30,49 @@ impl Db {
     /// token; [`Error::Expired`] when the pinned snapshot can no longer be
     /// reproduced exactly (latest-only paging across a restart, or far
     /// behind ingest), as the API server answers 410 Gone.
+    ///
+    /// ```
+    /// use kevdb_engine::{selector, ApiShape, Db, GroupBy, Options, Query};
+    /// use kevdb_engine::model::parse::{parse_bytes, ParseOptions};
+    /// use std::time::Duration;
+    ///
+    /// let dir = tempfile::tempdir()?;
+    /// let db = Db::open(dir.path(), Options::default())?;
+    /// let mut lines = String::new();
+    /// for i in 0..25 {
+    ///     let (reason, ty) = if i % 5 == 0 { ("BackOff", "Warning") } else { ("Pulled", "Normal") };
+    ///     lines.push_str(&format!(r#"{{"kind":"Event","apiVersion":"v1","metadata":{{"name":"web.{i}","namespace":"shop","uid":"u{i}"}},
+    ///       "involvedObject":{{"kind":"Pod","name":"web-{i}","namespace":"shop"}},"reason":"{reason}","type":"{ty}",
+    ///       "message":"container web {reason}","lastTimestamp":"2026-11-20T10:{i:02}:00Z"}}"#));
+    ///     lines.push('\n');
+    /// }
+    /// db.append(parse_bytes(lines.as_bytes(), &ParseOptions::default()).events)?;
+    ///
+    /// // A Kubernetes field selector, and full text.
+    /// let warnings = Query { filters: selector::parse_field_selector("type=Warning", ApiShape::CoreV1)?, ..Query::new() };
+    /// assert_eq!(db.count(&warnings)?, 5);
+    /// assert_eq!(db.count(&Query::new().text("web -backoff"))?, 20);
+    ///
+    /// // Pages of 10: every event exactly once, even while ingest goes on.
+    /// let mut seen = 0;
+    /// let mut token = None;
+    /// loop {
+    ///     let page = db.query_page(&Query::new(), 10, token.as_deref())?;
+    ///     seen += page.items.len();
+    ///     match page.continue_token { Some(t) => token = Some(t), None => break }
+    /// }
+    /// assert_eq!(seen, 25);
+    ///
+    /// // Top reasons, a histogram, and a subscription replaying from seq 0.
+    /// let top = db.count_by(&Query::new(), &[GroupBy::Reason], Some(1))?;
+    /// assert_eq!((top[0].key[0].as_str(), top[0].count), ("Pulled", 20));
+    /// let hours = db.histogram(&Query::new(), Duration::from_secs(3600))?;
+    /// assert_eq!(hours.iter().map(|b| b.count).sum::<u64>(), 25);
+    /// let mut sub = db.subscribe(&warnings, 0)?;
+    /// let first = sub.next_timeout(Duration::from_secs(1))?.expect("a stored warning");
+    /// assert_eq!(first.event.reason(), "BackOff");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn query_page(&self, query: &Query, limit: usize, token: Option<&str>) -> Result<Page> {
         let inner = &self.inner;
         if limit == 0 {

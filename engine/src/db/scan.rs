@@ -206,24 +206,25 @@ impl QueryIter {
         // Filters the postings answered exactly need no second look.
         let residual: Vec<&crate::query::FieldFilter> =
             query.filters.iter().filter(|f| !(indexed && plan::has_posting(f.field))).collect();
-        let decoded = segment.reader.read_group_cols(g, plan::filter_columns(residual.iter().copied())).and_then(|mut group| {
-            let superseded = self.inner.superseded.read();
-            let hits: Vec<usize> = (0..group.rows)
-                .filter(|&i| {
-                    candidates.as_ref().is_none_or(|c| c.contains(group_starts[g] + i as u32))
-                        && group.seq[i] <= hi
-                        && key(query.order, group.last_seen[i], group.seq[i]) < below
-                        && query.in_window(group.first_seen[i], group.last_seen[i])
-                        && residual.iter().all(|f| f.matches(&GroupRow(&group, i)))
-                        && (query.history || superseded.is_latest(group.seq[i], hi))
-                })
-                .collect();
-            drop(superseded);
-            if !hits.is_empty() {
-                segment.reader.load_columns(&mut group, ALL_COLUMNS)?;
-            }
-            Ok((group, hits))
-        });
+        let decoded =
+            segment.reader.read_group_cols(g, plan::filter_columns(residual.iter().copied())).and_then(|mut group| {
+                let superseded = self.inner.superseded.read();
+                let hits: Vec<usize> = (0..group.rows)
+                    .filter(|&i| {
+                        candidates.as_ref().is_none_or(|c| c.contains(group_starts[g] + i as u32))
+                            && group.seq[i] <= hi
+                            && key(query.order, group.last_seen[i], group.seq[i]) < below
+                            && query.in_window(group.first_seen[i], group.last_seen[i])
+                            && residual.iter().all(|f| f.matches(&GroupRow(&group, i)))
+                            && (query.history || superseded.is_latest(group.seq[i], hi))
+                    })
+                    .collect();
+                drop(superseded);
+                if !hits.is_empty() {
+                    segment.reader.load_columns(&mut group, ALL_COLUMNS)?;
+                }
+                Ok((group, hits))
+            });
         let (group, hits) = match decoded {
             Ok(x) => x,
             Err(e) => {
@@ -234,7 +235,9 @@ impl QueryIter {
         let mut rows: Vec<StoredEvent> = hits
             .into_iter()
             .map(|i| group.event(i))
-            .filter(|r| query.matches_labels(&r.event) && (indexed || text.is_none_or(|t| t.matches(r.event.message()))))
+            .filter(|r| {
+                query.matches_labels(&r.event) && (indexed || text.is_none_or(|t| t.matches(r.event.message())))
+            })
             .collect();
         if query.order == Order::NewestFirst {
             rows.reverse();

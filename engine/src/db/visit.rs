@@ -8,16 +8,21 @@ use super::scan::GroupRow;
 use super::{plan, Inner};
 use crate::error::Result;
 use crate::memtable::Chunk;
-use crate::query::{FieldFilter, FieldView, Query};
-use crate::segment::ALL_COLUMNS;
 use crate::model::StrField;
+use crate::query::{FieldFilter, FieldView, Query};
 use crate::segment::str_column;
+use crate::segment::ALL_COLUMNS;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Calls `f(last_seen, row)` for every row matching `query` (its order and
 /// limit are ignored). `needs` names the extra columns `f` reads.
-pub(crate) fn for_each_match(inner: &Arc<Inner>, query: &Query, needs: u64, mut f: impl FnMut(i64, &dyn FieldView)) -> Result<()> {
+pub(crate) fn for_each_match(
+    inner: &Arc<Inner>,
+    query: &Query,
+    needs: u64,
+    mut f: impl FnMut(i64, &dyn FieldView),
+) -> Result<()> {
     let text = query.compile_text()?;
     let (version, chunks, hi) = {
         let state = inner.state.read();

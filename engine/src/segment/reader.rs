@@ -321,7 +321,11 @@ impl SegmentReader {
                 .into_iter()
                 .map(|t| {
                     u8::try_from(t).ok().and_then(ApiShape::from_tag).ok_or_else(|| {
-                        self.decode_err(group, col::SHAPE, crate::codec::DecodeError { offset: 0, expected: "a shape tag" })
+                        self.decode_err(
+                            group,
+                            col::SHAPE,
+                            crate::codec::DecodeError { offset: 0, expected: "a shape tag" },
+                        )
                     })
                 })
                 .collect::<Result<Vec<_>>>()?;
