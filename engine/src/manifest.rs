@@ -66,6 +66,10 @@ pub struct Manifest {
     /// the database is created.
     #[serde(default)]
     pub token_key: String,
+    /// The largest seq retention has deleted: a stream resumed from an
+    /// older seq would have gaps, so it is refused (HTTP 410).
+    #[serde(default)]
+    pub retention_floor: u64,
 }
 
 impl Manifest {
@@ -137,6 +141,7 @@ mod tests {
             segments: vec![SegmentEntry { id: 2, day: 20000, rows: 10, bytes: 999, min_seq: 1, max_seq: 42 }],
             superseded: vec!["00000000000000000042.sup".into()],
             token_key: "00".repeat(32),
+            retention_floor: 7,
         };
         m.store(dir.path()).unwrap();
         assert_eq!(Manifest::load(dir.path()).unwrap(), Some(m.clone()));
@@ -152,7 +157,8 @@ mod tests {
     #[test]
     fn manifest_header_golden_bytes() {
         let bytes = Manifest::default().encode();
-        let body = br#"{"sealed_seq":0,"next_segment_id":0,"segments":[],"superseded":[],"token_key":""}"#;
+        let body =
+            br#"{"sealed_seq":0,"next_segment_id":0,"segments":[],"superseded":[],"token_key":"","retention_floor":0}"#;
         assert_eq!(&bytes[..8], b"KEVDBMAN");
         assert_eq!(&bytes[8..16], &[1, 0, 0, 0, body.len() as u8, 0, 0, 0]);
         assert_eq!(&bytes[16..20], &crc(body).to_le_bytes());

@@ -77,6 +77,8 @@ fn retention_by_age_drops_old_partitions_while_ingest_goes_on() {
     // Events older than the retention period are refused at ingest.
     let r = db.append(vec![event("ancient", "ns", "Pulled", "Pod", "p", 1, days_ago(30))]).unwrap();
     assert!(r.rejected[0].reason.contains("retention"), "{r:?}");
+    // Streams cannot resume from before what retention deleted.
+    assert!(db.resume_floor() > 0);
     // The deletion is durable.
     db.close().unwrap();
     let db = Db::open(dir.path(), small_options()).unwrap();

@@ -2,6 +2,7 @@
 //! configuration and dispatches to the command that runs it.
 
 mod cli;
+mod http;
 mod table;
 mod timespec;
 

@@ -216,6 +216,7 @@ pub(crate) fn enforce_retention(inner: &Inner, now: Timestamp) -> Result<Retenti
         manifest.segments.iter().cloned().partition(|s| drop_days.contains(&s.day));
     let mut next = manifest.clone();
     next.segments = kept;
+    next.retention_floor = gone.iter().map(|s| s.max_seq).fold(next.retention_floor, u64::max);
     next.store(&inner.dir)?;
     *manifest = next;
     let ids: Vec<u64> = gone.iter().map(|s| s.id).collect();

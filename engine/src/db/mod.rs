@@ -269,6 +269,13 @@ impl Db {
         Subscription::new(self.inner.clone(), query.clone(), from_seq)
     }
 
+    /// The oldest seq a stream (subscription, watch, history page) can
+    /// resume from without a gap: retention has deleted observations up to
+    /// this seq. 0 when nothing was ever deleted.
+    pub fn resume_floor(&self) -> u64 {
+        self.inner.manifest.lock().retention_floor
+    }
+
     /// The highest seq visible to readers.
     pub fn last_seq(&self) -> u64 {
         self.inner.visible.load(Ordering::Acquire)

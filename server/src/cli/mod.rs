@@ -5,6 +5,7 @@ mod aggregate;
 mod filter;
 mod ingest;
 mod query;
+mod serve;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
@@ -36,6 +37,49 @@ pub enum Command {
     Top(TopArgs),
     /// Count events per time bucket ("Warnings per hour this week").
     Timeline(TimelineArgs),
+    /// Serve the archive over the Kubernetes events API, so `kubectl` and
+    /// the client libraries work against it.
+    Serve(ServeArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// Database directory (created if missing).
+    #[arg(long, env = "KEVDB_DATA")]
+    pub data: Option<PathBuf>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    pub listen: String,
+    /// Serve a temporary demo archive (several namespaces, rollouts, crash
+    /// loops, image pull failures, node pressure, over three weeks).
+    #[arg(long)]
+    pub demo: bool,
+    /// Observations in the demo archive.
+    #[arg(long, default_value_t = 200_000)]
+    pub demo_events: u64,
+    /// Drop events last seen longer ago than this (e.g. 90d).
+    #[arg(long)]
+    pub retention: Option<String>,
+    /// Keep segments under this size, dropping the oldest days (e.g. 50GiB).
+    #[arg(long)]
+    pub max_disk: Option<String>,
+    /// Cluster name given to events written without one.
+    #[arg(long, default_value = "default")]
+    pub cluster: String,
+    /// Allow listening beyond loopback without authentication.
+    #[arg(long)]
+    pub allow_anonymous: bool,
+    /// Bearer tokens in the API server's static token file format (CSV:
+    /// token,user,uid[,"groups"]); groups kevdb:read, kevdb:write and
+    /// kevdb:admin scope them (no kevdb group: read).
+    #[arg(long)]
+    pub token_auth_file: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (with --tls-private-key-file).
+    #[arg(long, requires = "tls_private_key_file")]
+    pub tls_cert_file: Option<PathBuf>,
+    /// The PEM private key of --tls-cert-file.
+    #[arg(long, requires = "tls_cert_file")]
+    pub tls_private_key_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]
@@ -183,5 +227,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Query(a) => query::run(query::QueryConfig::try_from(a)?),
         Command::Top(a) => aggregate::run_top(aggregate::TopConfig::try_from(a)?),
         Command::Timeline(a) => aggregate::run_timeline(aggregate::TimelineConfig::try_from(a)?),
+        Command::Serve(a) => serve::run(serve::ServeConfig::try_from(a)?),
     }
 }

@@ -1,0 +1,130 @@
+//! kubectl against a real kevdb server on loopback, over events two to four
+//! weeks old: the commands operators use, with the rows they must print.
+
+mod support;
+
+use serde_json::Value;
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+use support::{archive_ndjson, http, kubectl, start, Server};
+
+fn kc(server: &Server, args: &[&str]) -> String {
+    let out = Command::new(kubectl()).arg("--server").arg(server.url()).args(args).output().expect("run kubectl");
+    assert!(out.status.success(), "kubectl {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// The latest observation of every event in the input (the last line of
+/// each uid: the generator emits observations in rising resourceVersion).
+fn latest(ndjson: &str) -> Vec<Value> {
+    let mut by_uid: HashMap<String, Value> = HashMap::new();
+    for line in ndjson.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        by_uid.insert(v["metadata"]["uid"].as_str().unwrap().to_string(), v);
+    }
+    by_uid.into_values().collect()
+}
+
+fn obj(v: &Value) -> &Value {
+    if v.get("regarding").is_some() {
+        &v["regarding"]
+    } else {
+        &v["involvedObject"]
+    }
+}
+
+#[test]
+fn kubectl_reads_the_archive_weeks_back() {
+    let input = archive_ndjson(3000);
+    let events = latest(&input);
+    let server = start(&input, &[]);
+
+    // get events -A: one row per event.
+    let rows = kc(&server, &["get", "events", "-A", "--no-headers"]);
+    assert_eq!(rows.lines().count(), events.len());
+    assert!(rows.lines().all(|l| l.contains("d")), "every LAST SEEN is days old:\n{}", &rows[..400.min(rows.len())]);
+
+    // A namespace with a field selector.
+    let ns = "payments";
+    let want = events
+        .iter()
+        .filter(|e| e["metadata"]["namespace"] == ns && e["type"] == "Warning" && obj(e)["kind"] == "Pod")
+        .count();
+    assert!(want > 0);
+    let rows = kc(
+        &server,
+        &["get", "events", "-n", ns, "--field-selector", "type=Warning,involvedObject.kind=Pod", "--no-headers"],
+    );
+    assert_eq!(rows.lines().count(), want);
+    assert!(rows.lines().all(|l| l.contains("Warning") && l.contains("pod/")));
+
+    // -o json: every event, in the core shape, resourceVersion = kevdb seq.
+    let list: Value = serde_json::from_str(&kc(&server, &["get", "events", "-A", "-o", "json"])).unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), events.len());
+    assert!(items.iter().all(|i| i["apiVersion"] == "v1" && i.get("involvedObject").is_some()));
+    assert!(items.iter().all(|i| i["metadata"]["resourceVersion"].as_str().unwrap().parse::<u64>().is_ok()));
+
+    // The events.k8s.io group serves the same events in its shape.
+    let list: Value =
+        serde_json::from_str(&kc(&server, &["get", "events.v1.events.k8s.io", "-A", "-o", "json"])).unwrap();
+    let items = list["items"].as_array().unwrap();
+    assert_eq!(items.len(), events.len());
+    assert!(items.iter().all(|i| i["apiVersion"] == "events.k8s.io/v1" && i.get("regarding").is_some()));
+
+    // kubectl events: Warnings only, and one object's story.
+    let warnings = events.iter().filter(|e| e["type"] == "Warning").count();
+    let rows = kc(&server, &["events", "-A", "--types=Warning", "--no-headers"]);
+    assert_eq!(rows.lines().count(), warnings);
+    let pod = events.iter().find(|e| obj(e)["kind"] == "Pod" && e["metadata"]["namespace"] == ns).unwrap();
+    let name = obj(pod)["name"].as_str().unwrap();
+    let want = events.iter().filter(|e| obj(e)["kind"] == "Pod" && obj(e)["name"] == name).count();
+    let rows = kc(&server, &["events", "--for", &format!("pod/{name}"), "-n", ns, "--no-headers"]);
+    assert_eq!(rows.lines().count(), want, "{rows}");
+    assert!(rows.lines().all(|l| l.contains(name)));
+}
+
+#[test]
+fn kubectl_get_events_watch_prints_an_event_ingested_after_it_started() {
+    let input = archive_ndjson(300);
+    let total = latest(&input).len();
+    let server = start(&input, &[]);
+    let mut child = Command::new(kubectl())
+        .arg("--server")
+        .arg(server.url())
+        .args(["get", "events", "-A", "-w", "--no-headers"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = mpsc::channel();
+    let stdout = child.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    for i in 0..total {
+        rx.recv_timeout(Duration::from_secs(30)).unwrap_or_else(|_| panic!("only {i} of {total} initial rows"));
+    }
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+    let probe = format!(
+        r#"{{"kind":"Event","apiVersion":"v1","metadata":{{"name":"probe.1","namespace":"default","uid":"watch-probe"}},"involvedObject":{{"kind":"Pod","name":"probe","namespace":"default"}},"reason":"KevdbWatchProbe","message":"seen live","type":"Normal","firstTimestamp":"{now}","lastTimestamp":"{now}","count":1}}"#
+    );
+    let (code, body) = http(server.port, "POST", "/kevdb/v1/ingest", Some(probe.as_bytes())).unwrap();
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    let line = loop {
+        let line = rx.recv_timeout(Duration::from_secs(20)).expect("the watch printed the new event");
+        if line.contains("KevdbWatchProbe") {
+            break line;
+        }
+    };
+    assert!(line.contains("pod/probe") && line.contains("seen live"), "{line}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
