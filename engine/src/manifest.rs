@@ -70,6 +70,10 @@ pub struct Manifest {
     /// older seq would have gaps, so it is refused (HTTP 410).
     #[serde(default)]
     pub retention_floor: u64,
+    /// Purge files (names under `purged/`): seqs of observations an
+    /// administrator deleted; hidden from every read, dropped by compaction.
+    #[serde(default)]
+    pub purged: Vec<String>,
 }
 
 impl Manifest {
@@ -142,6 +146,7 @@ mod tests {
             superseded: vec!["00000000000000000042.sup".into()],
             token_key: "00".repeat(32),
             retention_floor: 7,
+            purged: vec!["00000000000000000042-0000.del".into()],
         };
         m.store(dir.path()).unwrap();
         assert_eq!(Manifest::load(dir.path()).unwrap(), Some(m.clone()));
@@ -158,7 +163,7 @@ mod tests {
     fn manifest_header_golden_bytes() {
         let bytes = Manifest::default().encode();
         let body =
-            br#"{"sealed_seq":0,"next_segment_id":0,"segments":[],"superseded":[],"token_key":"","retention_floor":0}"#;
+            br#"{"sealed_seq":0,"next_segment_id":0,"segments":[],"superseded":[],"token_key":"","retention_floor":0,"purged":[]}"#;
         assert_eq!(&bytes[..8], b"KEVDBMAN");
         assert_eq!(&bytes[8..16], &[1, 0, 0, 0, body.len() as u8, 0, 0, 0]);
         assert_eq!(&bytes[16..20], &crc(body).to_le_bytes());

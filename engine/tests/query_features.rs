@@ -184,3 +184,32 @@ fn a_subscription_from_an_old_seq_sees_every_observation_once_in_order() {
         assert_eq!(sub.position(), db.last_seq());
     });
 }
+
+#[test]
+fn purged_observations_vanish_from_every_read_survive_reopen_and_leave_at_compaction() {
+    let dir = tempfile::tempdir().unwrap();
+    let opts = kevdb_engine::Options { compaction_min_segments: 2, ..small_options() };
+    let db = Db::open(dir.path(), opts.clone()).unwrap();
+    fill(&db, 1200, "e");
+    db.flush().unwrap();
+    fill(&db, 50, "m");
+    let target = Query::new().namespace("ns1").until(Timestamp(BASE + 10 * HOUR));
+    let before_all = db.count(&Query::new().history(true)).unwrap();
+    let doomed = db.count(&target.clone().history(true)).unwrap();
+    assert!(doomed > 0);
+    assert_eq!(db.purge(&target).unwrap(), doomed);
+    assert_eq!(db.count(&target.clone().history(true)).unwrap(), 0);
+    assert_eq!(db.query(&target).unwrap().count(), 0);
+    assert_eq!(db.count(&Query::new().history(true)).unwrap(), before_all - doomed);
+    let mut sub = db.subscribe(&target, 0).unwrap();
+    assert!(sub.try_next().unwrap().is_none(), "subscriptions skip purged observations");
+    drop(sub); // a subscription keeps the database open
+    db.close().unwrap();
+    let db = Db::open(dir.path(), opts).unwrap();
+    assert_eq!(db.count(&target.clone().history(true)).unwrap(), 0, "the purge is durable");
+    let rows_before = db.stats().segment_rows;
+    db.flush().unwrap();
+    db.compact().unwrap();
+    assert!(db.stats().segment_rows < rows_before, "compaction dropped purged rows");
+    assert_eq!(db.count(&Query::new().history(true)).unwrap(), before_all - doomed);
+}

@@ -311,3 +311,29 @@ fn tls_flags_are_checked_at_start() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn only_admins_purge_and_purged_events_are_gone() {
+    let (srv, _tokens) = start_with_tokens();
+    for i in 0..4 {
+        let r = post(&srv, "/api/v1/namespaces/ns/events", Some("write-token"), &event(&format!("e{i}")));
+        assert_eq!(r.status, 201, "{}", r.text());
+    }
+    let count = |srv: &Server| {
+        get_as(srv, "/api/v1/namespaces/ns/events", Some("read-token")).json()["items"].as_array().unwrap().len()
+    };
+    assert_eq!(count(&srv), 4);
+    let path = "/api/v1/namespaces/ns/events?fieldSelector=metadata.name%3De1";
+    let auth_header = |t: &str| format!("Bearer {t}");
+    let r = request(&srv, "DELETE", path, &[("Authorization", &auth_header("write-token"))], b"");
+    let s = assert_status(&r, 403, "Forbidden");
+    assert!(s["message"].as_str().unwrap().contains("cannot deletecollection resource \"events\""), "{s}");
+    let r = request(&srv, "DELETE", "/api/v1/events", &[("Authorization", &auth_header("admin-token"))], b"");
+    assert_status(&r, 400, "BadRequest");
+    let r = request(&srv, "DELETE", path, &[("Authorization", &auth_header("admin-token"))], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["message"], "1 observations purged");
+    assert_eq!(count(&srv), 3);
+    let r = get_as(&srv, "/api/v1/namespaces/ns/events/e1", Some("read-token"));
+    assert_status(&r, 404, "NotFound");
+}

@@ -103,7 +103,7 @@ impl Db {
     /// without building them.
     pub fn count(&self, query: &Query) -> Result<u64> {
         let mut n = 0;
-        visit::for_each_match(&self.inner, query, 0, |_, _| n += 1)?;
+        visit::for_each_match(&self.inner, query, 0, |_, _, _| n += 1)?;
         Ok(n)
     }
 
@@ -115,7 +115,7 @@ impl Db {
         }
         let mut counts: HashMap<Vec<String>, u64> = HashMap::new();
         let needs = by.iter().fold(0, |m, b| m | b.columns());
-        visit::for_each_match(&self.inner, query, needs, |_, row| {
+        visit::for_each_match(&self.inner, query, needs, |_, _, row| {
             *counts.entry(by.iter().map(|b| b.value(row)).collect()).or_default() += 1;
         })?;
         let mut out: Vec<GroupCount> = counts.into_iter().map(|(key, count)| GroupCount { key, count }).collect();
@@ -137,7 +137,9 @@ impl Db {
         }
         let align = |t: i64| t.div_euclid(width) * width;
         let mut counts: BTreeMap<i64, u64> = BTreeMap::new();
-        visit::for_each_match(&self.inner, query, 0, |last_seen, _| *counts.entry(align(last_seen)).or_default() += 1)?;
+        visit::for_each_match(&self.inner, query, 0, |_, last_seen, _| {
+            *counts.entry(align(last_seen)).or_default() += 1
+        })?;
         let (first, last) = match (query.since, query.until, counts.keys().next(), counts.keys().next_back()) {
             (Some(s), Some(u), _, _) => (align(s.0), align(u.0.saturating_sub(1))),
             (_, _, Some(&f), Some(&l)) => (f, l),

@@ -292,6 +292,8 @@ struct AscendingRows<'a> {
     segment: &'a SegmentHandle,
     next_group: usize,
     buf: VecDeque<StoredEvent>,
+    /// Purged seqs: dropped here, which is how purges free disk space.
+    purged: &'a roaring::RoaringTreemap,
 }
 
 impl AscendingRows<'_> {
@@ -299,7 +301,7 @@ impl AscendingRows<'_> {
         while self.buf.is_empty() && self.next_group < self.segment.reader.group_count() {
             let g = self.segment.reader.read_group(self.next_group)?;
             self.next_group += 1;
-            self.buf.extend((0..g.rows).map(|i| g.event(i)));
+            self.buf.extend((0..g.rows).filter(|&i| !self.purged.contains(g.seq[i])).map(|i| g.event(i)));
         }
         Ok(self.buf.pop_front())
     }
@@ -322,8 +324,11 @@ fn merge_segments(
         inner.options.compression_level,
         inner.options.row_group_rows,
     )?;
-    let mut sources: Vec<AscendingRows<'_>> =
-        inputs.iter().map(|s| AscendingRows { segment: s, next_group: 0, buf: VecDeque::new() }).collect();
+    let purged = inner.purged.read().clone();
+    let mut sources: Vec<AscendingRows<'_>> = inputs
+        .iter()
+        .map(|s| AscendingRows { segment: s, next_group: 0, buf: VecDeque::new(), purged: &purged })
+        .collect();
     let outcome = (|| -> Result<()> {
         let mut heap = BinaryHeap::new();
         for (i, s) in sources.iter_mut().enumerate() {

@@ -20,6 +20,7 @@ mod commit;
 mod maintenance;
 mod page;
 mod plan;
+mod purge;
 mod recover;
 mod scan;
 mod subscribe;
@@ -144,6 +145,8 @@ pub(crate) struct Inner {
     pub manifest: Mutex<Manifest>,
     pub state: RwLock<State>,
     pub superseded: RwLock<Superseded>,
+    /// Seqs of purged observations (see `db::purge`).
+    pub purged: RwLock<roaring::RoaringTreemap>,
     /// Highest seq whose row is visible to readers.
     pub visible: AtomicU64,
     /// Set after a write failed to become durable.

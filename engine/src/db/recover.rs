@@ -51,7 +51,7 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
     if lock.try_lock().is_err() {
         return Err(Error::Locked(dir.to_owned()));
     }
-    for sub in ["wal", "partitions", "superseded"] {
+    for sub in ["wal", "partitions", "superseded", "purged"] {
         create_dir_durable(&dir.join(sub))?;
     }
     let mut report = OpenReport::default();
@@ -87,6 +87,13 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
         }
     }
 
+    let mut purged = roaring::RoaringTreemap::new();
+    for name in &manifest.purged {
+        match superseded::load_file(&dir.join("purged").join(name)) {
+            Ok(seqs) => purged |= seqs,
+            Err(e) => report.damaged.push(format!("purge list unreadable (purged events may show again): {e}")),
+        }
+    }
     let version = Version { segments };
     let mut ingest =
         IngestState { next_seq: manifest.sealed_seq + 1, cache: HashMap::new(), index: IdentityIndex::default() };
@@ -103,6 +110,7 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
         manifest: Mutex::new(manifest),
         state: RwLock::new(State { active: memtable, frozen: Vec::new(), version: Arc::new(version) }),
         superseded: RwLock::new(superseded),
+        purged: RwLock::new(purged),
         visible: AtomicU64::new(next_seq - 1),
         poisoned: Mutex::new(None),
         damage: Mutex::new(Vec::new()),
@@ -169,13 +177,15 @@ fn remove_leftovers(dir: &Path, manifest: &Manifest, report: &mut OpenReport) ->
             let _ = std::fs::remove_dir(&day_path);
         }
     }
-    let sup_dir = dir.join("superseded");
-    for f in read(&sup_dir)? {
-        let f = f.map_err(|e| Error::io("read directory", &sup_dir, e))?;
-        let name = f.file_name().to_string_lossy().into_owned();
-        if !manifest.superseded.contains(&name) {
-            std::fs::remove_file(f.path()).map_err(|e| Error::io("remove", f.path(), e))?;
-            report.removed_leftovers.push(f.path());
+    for (sub, listed) in [("superseded", &manifest.superseded), ("purged", &manifest.purged)] {
+        let sub_dir = dir.join(sub);
+        for f in read(&sub_dir)? {
+            let f = f.map_err(|e| Error::io("read directory", &sub_dir, e))?;
+            let name = f.file_name().to_string_lossy().into_owned();
+            if !listed.contains(&name) {
+                std::fs::remove_file(f.path()).map_err(|e| Error::io("remove", f.path(), e))?;
+                report.removed_leftovers.push(f.path());
+            }
         }
     }
     for f in [dir.join("MANIFEST.kevdb-tmp")] {

@@ -100,11 +100,13 @@ impl QueryIter {
         // Memtable rows: few enough to filter and sort up front.
         let mut rows: Vec<StoredEvent> = {
             let superseded = it.inner.superseded.read();
+            let purged = it.inner.purged.read();
             chunks
                 .iter()
                 .flat_map(|c| c.iter())
                 .filter(|r| {
                     r.seq.0 <= hi
+                        && !purged.contains(r.seq.0)
                         && key(order, r.last_seen().0, r.seq.0) < below
                         && it.query.matches_with(&r.event, it.text.as_deref())
                 })
@@ -209,10 +211,12 @@ impl QueryIter {
         let decoded =
             segment.reader.read_group_cols(g, plan::filter_columns(residual.iter().copied())).and_then(|mut group| {
                 let superseded = self.inner.superseded.read();
+                let purged = self.inner.purged.read();
                 let hits: Vec<usize> = (0..group.rows)
                     .filter(|&i| {
                         candidates.as_ref().is_none_or(|c| c.contains(group_starts[g] + i as u32))
                             && group.seq[i] <= hi
+                            && !purged.contains(group.seq[i])
                             && key(query.order, group.last_seen[i], group.seq[i]) < below
                             && query.in_window(group.first_seen[i], group.last_seen[i])
                             && residual.iter().all(|f| f.matches(&GroupRow(&group, i)))
@@ -220,6 +224,7 @@ impl QueryIter {
                     })
                     .collect();
                 drop(superseded);
+                drop(purged);
                 if !hits.is_empty() {
                     segment.reader.load_columns(&mut group, ALL_COLUMNS)?;
                 }

@@ -126,7 +126,8 @@ impl Subscription {
             );
         }
         rows.sort_by_key(|r| r.seq);
-        self.buf.extend(rows);
+        let purged = self.inner.purged.read();
+        self.buf.extend(rows.into_iter().filter(|r| !purged.contains(r.seq.0)));
         self.cursor = up;
     }
 }

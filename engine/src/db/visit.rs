@@ -15,13 +15,13 @@ use crate::segment::ALL_COLUMNS;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
-/// Calls `f(last_seen, row)` for every row matching `query` (its order and
+/// Calls `f(seq, last_seen, row)` for every row matching `query` (its order and
 /// limit are ignored). `needs` names the extra columns `f` reads.
 pub(crate) fn for_each_match(
     inner: &Arc<Inner>,
     query: &Query,
     needs: u64,
-    mut f: impl FnMut(i64, &dyn FieldView),
+    mut f: impl FnMut(u64, i64, &dyn FieldView),
 ) -> Result<()> {
     let text = query.compile_text()?;
     let (version, chunks, hi) = {
@@ -32,12 +32,14 @@ pub(crate) fn for_each_match(
     };
     {
         let superseded = inner.superseded.read();
+        let purged = inner.purged.read();
         for r in chunks.iter().flat_map(|c| c.iter()) {
             if r.seq.0 <= hi
+                && !purged.contains(r.seq.0)
                 && query.matches_with(&r.event, text.as_ref())
                 && (query.history || superseded.is_latest(r.seq.0, hi))
             {
-                f(r.last_seen().0, &r.event);
+                f(r.seq.0, r.last_seen().0, &r.event);
             }
         }
     }
@@ -92,10 +94,12 @@ pub(crate) fn for_each_match(
                 }
             };
             let superseded = inner.superseded.read();
+            let purged = inner.purged.read();
             for i in 0..group.rows {
                 let view = GroupRow(&group, i);
                 let ok = candidates.as_ref().is_none_or(|c| c.contains(range.start + i as u32))
                     && group.seq[i] <= hi
+                    && !purged.contains(group.seq[i])
                     && query.in_window(group.first_seen[i], group.last_seen[i])
                     && residual.iter().all(|f| f.matches(&view))
                     && check_text.is_none_or(|t| t.matches(group.str(StrField::Message, i).unwrap_or("")))
@@ -106,10 +110,10 @@ pub(crate) fn for_each_match(
                 if build_events {
                     let row = group.event(i);
                     if query.matches_labels(&row.event) {
-                        f(group.last_seen[i], &row.event);
+                        f(group.seq[i], group.last_seen[i], &row.event);
                     }
                 } else {
-                    f(group.last_seen[i], &view);
+                    f(group.seq[i], group.last_seen[i], &view);
                 }
             }
         }

@@ -163,6 +163,8 @@ fn describe(path: &str) -> (&str, &str, Option<&str>) {
 fn verb(method: &Method, path: &str) -> &'static str {
     if *method == Method::POST {
         "create"
+    } else if *method == Method::DELETE {
+        "deletecollection"
     } else if path.split('/').filter(|s| !s.is_empty()).rev().nth(1) == Some("events") {
         "get"
     } else {
@@ -188,7 +190,11 @@ pub(crate) async fn check(State(state): State<Arc<AppState>>, req: Request, next
     let Some(user) = token.and_then(|t| auth.user(t)) else {
         return ApiError::unauthorized("Unauthorized").into_response();
     };
-    let needed = if *req.method() == Method::POST { Scope::Write } else { Scope::Read };
+    let needed = match *req.method() {
+        Method::POST => Scope::Write,
+        Method::DELETE => Scope::Admin,
+        _ => Scope::Read,
+    };
     if user.scope < needed {
         let (resource, group, namespace) = describe(&path);
         let v = verb(req.method(), &path);

@@ -1,6 +1,7 @@
-//! The Kubernetes-compatible HTTP API: discovery, list/get/watch of
-//! `events` in `v1` and `events.k8s.io/v1`, the server-side Table, health,
-//! all of it again under `/clusters/{cluster}/`.
+//! The Kubernetes-compatible HTTP API: discovery, list/get/watch/create and
+//! deletecollection of `events` in `v1` and `events.k8s.io/v1`, the
+//! server-side Table, bulk ingest, bearer-token auth, limits, TLS, health
+//! and metrics — all of it again under `/clusters/{cluster}/`.
 
 mod auth;
 mod discovery;
@@ -8,6 +9,7 @@ mod limits;
 mod metrics;
 mod object;
 mod params;
+mod purge;
 mod read;
 mod status;
 mod table;
@@ -64,11 +66,14 @@ fn api_routes() -> Router<Arc<AppState>> {
         .route("/version", get(discovery::version))
         .route("/apis/{group}", get(discovery::other_group))
         .route("/apis/{group}/{version}", get(discovery::other_group_version))
-        .route("/api/v1/events", get(read::list_core))
-        .route("/api/v1/namespaces/{namespace}/events", get(read::list_core))
+        .route("/api/v1/events", get(read::list_core).delete(purge::purge_core))
+        .route("/api/v1/namespaces/{namespace}/events", get(read::list_core).delete(purge::purge_core))
         .route("/api/v1/namespaces/{namespace}/events/{name}", get(read::get_core))
-        .route("/apis/events.k8s.io/v1/events", get(read::list_events))
-        .route("/apis/events.k8s.io/v1/namespaces/{namespace}/events", get(read::list_events))
+        .route("/apis/events.k8s.io/v1/events", get(read::list_events).delete(purge::purge_events))
+        .route(
+            "/apis/events.k8s.io/v1/namespaces/{namespace}/events",
+            get(read::list_events).delete(purge::purge_events),
+        )
         .route("/apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}", get(read::get_events))
         .merge(write::routes())
 }
