@@ -85,6 +85,30 @@ fn kubectl_reads_the_archive_weeks_back() {
     let rows = kc(&server, &["events", "--for", &format!("pod/{name}"), "-n", ns, "--no-headers"]);
     assert_eq!(rows.lines().count(), want, "{rows}");
     assert!(rows.lines().all(|l| l.contains(name)));
+
+    // -o wide adds the API server's priority-1 columns.
+    let wide = kc(&server, &["get", "events", "-n", ns, "-o", "wide"]);
+    let header: Vec<&str> = wide.lines().next().unwrap().split("  ").map(str::trim).filter(|s| !s.is_empty()).collect();
+    assert_eq!(
+        header,
+        ["LAST SEEN", "TYPE", "REASON", "OBJECT", "SUBOBJECT", "SOURCE", "MESSAGE", "FIRST SEEN", "COUNT", "NAME"]
+    );
+
+    // The same archive under a cluster prefix; another cluster is empty.
+    let prefixed = Command::new(kubectl())
+        .arg("--server")
+        .arg(format!("{}/clusters/default", server.url()))
+        .args(["get", "events", "-A", "--no-headers"])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&prefixed.stdout).lines().count(), events.len());
+    let other = Command::new(kubectl())
+        .arg("--server")
+        .arg(format!("{}/clusters/prod", server.url()))
+        .args(["get", "events", "-A"])
+        .output()
+        .unwrap();
+    assert!(String::from_utf8_lossy(&other.stderr).contains("No resources found"), "{other:?}");
 }
 
 #[test]
