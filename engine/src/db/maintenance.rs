@@ -79,6 +79,17 @@ fn swap_version(inner: &Inner, add: Vec<Arc<SegmentHandle>>, remove: &[u64]) {
     state.version = Arc::new(Version { segments });
 }
 
+/// A writer for segment `id` of partition `day`, with the database's options.
+fn segment_writer(inner: &Inner, day: i32, id: u64) -> Result<SegmentWriter> {
+    SegmentWriter::create(
+        &partition_dir(&inner.dir, day),
+        id,
+        day,
+        inner.options.compression_level,
+        inner.options.row_group_rows,
+    )
+}
+
 /// Seals every frozen memtable, oldest first.
 pub(crate) fn seal_frozen(inner: &Inner) -> Result<()> {
     let mut manifest = inner.manifest.lock();
@@ -101,13 +112,7 @@ fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> R
     let result = (|| -> Result<()> {
         for (day, mut rows) in by_day {
             rows.sort_by_key(|r| (r.last_seen(), r.seq));
-            let mut w = SegmentWriter::create(
-                &partition_dir(&inner.dir, day),
-                next_id,
-                day,
-                inner.options.compression_level,
-                inner.options.row_group_rows,
-            )?;
+            let mut w = segment_writer(inner, day, next_id)?;
             next_id += 1;
             if let Err(e) = w.push_all(&rows) {
                 w.abort();
@@ -317,13 +322,7 @@ fn merge_segments(
 ) -> Result<Option<SegmentMeta>> {
     let id = manifest.next_segment_id;
     manifest.next_segment_id += 1;
-    let mut w = SegmentWriter::create(
-        &partition_dir(&inner.dir, day),
-        id,
-        day,
-        inner.options.compression_level,
-        inner.options.row_group_rows,
-    )?;
+    let mut w = segment_writer(inner, day, id)?;
     let purged = inner.purged.read().clone();
     let mut sources: Vec<AscendingRows<'_>> = inputs
         .iter()

@@ -167,7 +167,24 @@ impl std::fmt::Debug for Inner {
     }
 }
 
+/// What a reader sees: the sealed segments, the memtable chunks and the
+/// highest visible seq, taken together under the state lock (the commit
+/// thread updates all three under it, so they agree).
+pub(crate) struct Snapshot {
+    pub version: Arc<Version>,
+    pub chunks: Vec<crate::memtable::Chunk>,
+    pub visible: u64,
+}
+
 impl Inner {
+    /// Takes a reader's [`Snapshot`].
+    pub(crate) fn snapshot(&self) -> Snapshot {
+        let state = self.state.read();
+        let mut chunks: Vec<crate::memtable::Chunk> = state.frozen.iter().flat_map(|m| m.chunks().to_vec()).collect();
+        chunks.extend(state.active.chunks().iter().cloned());
+        Snapshot { version: state.version.clone(), chunks, visible: self.visible.load(Ordering::Acquire) }
+    }
+
     pub(crate) fn check_poisoned(&self) -> Result<()> {
         match &*self.poisoned.lock() {
             Some(why) => Err(Error::Poisoned(why.clone())),

@@ -11,7 +11,6 @@ use crate::row::StoredEvent;
 use crate::segment::{DecodedGroup, ALL_COLUMNS};
 use kevdb_index::{OwnedBitmap, TextQuery};
 use std::collections::{BinaryHeap, VecDeque};
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// A merge key in output order: the heap always pops the largest.
@@ -86,12 +85,7 @@ impl FieldView for GroupRow<'_> {
 impl QueryIter {
     pub(crate) fn new(inner: Arc<Inner>, query: Query, start: ScanStart) -> Result<QueryIter> {
         let text = query.compile_text()?.map(Arc::new);
-        let (version, chunks, visible) = {
-            let state = inner.state.read();
-            let mut chunks: Vec<_> = state.frozen.iter().flat_map(|m| m.chunks().to_vec()).collect();
-            chunks.extend(state.active.chunks().iter().cloned());
-            (state.version.clone(), chunks, inner.visible.load(Ordering::Acquire))
-        };
+        let super::Snapshot { version, chunks, visible } = inner.snapshot();
         let hi = start.hi.map_or(visible, |h| h.min(visible));
         let order = query.order;
         let below = start.after.map_or((i64::MAX, u64::MAX), |(ls, seq)| key(order, ls, seq));

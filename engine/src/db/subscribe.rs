@@ -3,9 +3,8 @@
 //! at the hand-over. A subscription reads the database when it is asked for
 //! more; ingest never waits for it, so a slow subscriber cannot stall ingest.
 
-use super::{Inner, Version};
+use super::Inner;
 use crate::error::Result;
-use crate::memtable::Chunk;
 use crate::query::Query;
 use crate::row::StoredEvent;
 use kevdb_index::TextQuery;
@@ -79,12 +78,7 @@ impl Subscription {
     /// Reads the matching rows with seq in `(cursor, up]`, in seq order.
     fn fill(&mut self, up: u64) {
         let lo = self.cursor;
-        let (version, chunks): (Arc<Version>, Vec<Chunk>) = {
-            let state = self.inner.state.read();
-            let mut chunks: Vec<Chunk> = state.frozen.iter().flat_map(|m| m.chunks().to_vec()).collect();
-            chunks.extend(state.active.chunks().iter().cloned());
-            (state.version.clone(), chunks)
-        };
+        let super::Snapshot { version, chunks, .. } = self.inner.snapshot();
         let in_range = |seq: u64| seq > lo && seq <= up;
         let mut rows: Vec<StoredEvent> = Vec::new();
         for seg in &version.segments {

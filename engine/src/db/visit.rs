@@ -7,12 +7,10 @@
 use super::scan::GroupRow;
 use super::{plan, Inner};
 use crate::error::Result;
-use crate::memtable::Chunk;
 use crate::model::StrField;
 use crate::query::{FieldFilter, FieldView, Query};
 use crate::segment::str_column;
 use crate::segment::ALL_COLUMNS;
-use std::sync::atomic::Ordering;
 use std::sync::Arc;
 
 /// Calls `f(seq, last_seen, row)` for every row matching `query` (its order and
@@ -24,12 +22,7 @@ pub(crate) fn for_each_match(
     mut f: impl FnMut(u64, i64, &dyn FieldView),
 ) -> Result<()> {
     let text = query.compile_text()?;
-    let (version, chunks, hi) = {
-        let state = inner.state.read();
-        let mut chunks: Vec<Chunk> = state.frozen.iter().flat_map(|m| m.chunks().to_vec()).collect();
-        chunks.extend(state.active.chunks().iter().cloned());
-        (state.version.clone(), chunks, inner.visible.load(Ordering::Acquire))
-    };
+    let super::Snapshot { version, chunks, visible: hi } = inner.snapshot();
     {
         let superseded = inner.superseded.read();
         let purged = inner.purged.read();
