@@ -9,6 +9,7 @@
 //!   identity blocks), the `manifest` and the superseded set. Byte layouts
 //!   are in `docs/FORMAT.md` and in each module's header.
 
+pub mod checkpoint;
 mod codec;
 mod db;
 pub mod error;

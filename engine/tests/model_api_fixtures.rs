@@ -130,7 +130,7 @@ fn json_and_yaml_fixtures_give_the_same_event() {
 
 #[test]
 fn json_fixtures_render_back_byte_for_byte_with_managed_fields_kept() {
-    let keep = ParseOptions { keep_managed_fields: true };
+    let keep = ParseOptions { keep_managed_fields: true, ..ParseOptions::default() };
     for stem in ["core.v1", "events.k8s.io.v1", "events.k8s.io.v1beta1"] {
         let name = format!("{stem}.Event.json");
         let text = fs::read_to_string(fixture(&name)).expect("read fixture");

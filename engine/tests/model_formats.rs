@@ -310,7 +310,8 @@ fn managed_fields_are_dropped_unless_asked_for() {
     input["metadata"]["managedFields"] = json!([{"manager": "kubelet", "operation": "Update"}]);
     let dropped = event_from_value(input.clone(), &ParseOptions::default()).unwrap();
     assert_eq!(dropped.residual(), None);
-    let kept = event_from_value(input.clone(), &ParseOptions { keep_managed_fields: true }).unwrap();
+    let kept = event_from_value(input.clone(), &ParseOptions { keep_managed_fields: true, ..ParseOptions::default() })
+        .unwrap();
     assert_eq!(to_value(&kept, ApiShape::CoreV1), input);
 }
 
@@ -405,4 +406,67 @@ fn a_sink_error_stops_parsing_and_io_errors_are_returned() {
     });
     assert_eq!(result.unwrap_err().to_string(), "disk on fire");
     assert_eq!(got, 1, "the complete first document was handed on before the failure");
+}
+
+/// A `kubectl cluster-info dump`-like stream: lists of other kinds, an
+/// EventList, log sections whose lines start with `[` and `{`, a broken
+/// document, then more events. Dump mode keeps every event, counts the
+/// other objects, and reads past the text; strict mode stops at the text.
+#[test]
+fn dumps_keep_events_and_skip_the_rest() {
+    let node_list = json!({"kind": "NodeList", "apiVersion": "v1", "metadata": {}, "items": [
+        {"metadata": {"name": "n1"}, "spec": {}, "status": {}}]});
+    let event_list = json!({"kind": "EventList", "apiVersion": "v1", "metadata": {}, "items": [
+        core_event("a"), core_event("b")]});
+    let pods = json!({"kind": "PodList", "items": [{"kind": "Pod", "metadata": {"name": "p"}}]});
+    let input = format!(
+        "{}\n{}\n==== START logs for container c of pod ns/p ====\n[INFO] plugin/reload: ok\n{{\"level\":\"info\",\"msg\":\"x\"}}\n  indented text\n==== END logs ====\n{{\"kind\": \"EventList\", \"items\": [\n{}\n]}}\n{}\n",
+        serde_json::to_string_pretty(&node_list).unwrap(),
+        serde_json::to_string_pretty(&event_list).unwrap(),
+        serde_json::to_string_pretty(&core_event("c")).unwrap(),
+        serde_json::to_string_pretty(&pods).unwrap(),
+    );
+    let dump = ParseOptions { events_only: true, ..ParseOptions::default() };
+    let whole = parse_bytes(input.as_bytes(), &dump);
+    let names: Vec<&str> = whole.events.iter().map(|e| e.name()).collect();
+    assert_eq!(names, ["a", "b", "c"], "errors: {:?}", whole.errors);
+    assert!(whole.errors.is_empty(), "{:?}", whole.errors);
+    // The node, the JSON log line and the pod list's pod.
+    assert_eq!(whole.skipped, 3);
+    // The same from a reader, cut into tiny reads.
+    let mut streamed = Parsed::default();
+    parse_reader(Trickle { data: input.as_bytes(), fail_at_end: false }, &dump, 2, |p: Parsed| -> io::Result<()> {
+        streamed.events.extend(p.events);
+        streamed.errors.extend(p.errors);
+        streamed.skipped += p.skipped;
+        Ok(())
+    })
+    .expect("parse");
+    assert_eq!(streamed.events.iter().map(|e| e.name()).collect::<Vec<_>>(), names);
+    assert_eq!(streamed.skipped, 3);
+    // Without dump mode the node is an error and the log text ends the stream.
+    let strict = parse(&input);
+    assert_eq!(strict.events.iter().map(|e| e.name()).collect::<Vec<_>>(), ["a", "b"]);
+    assert!(strict.errors.iter().any(|e| e.message.contains("not an Event")));
+}
+
+/// Old `cluster-info dump` output: Go field names, flattened metadata.
+#[test]
+fn go_field_names_are_read() {
+    let input = r#"{"selfLink": "/api/v1/namespaces/kube-system/events", "Items": [
+      {"name": "dns.1", "namespace": "kube-system", "uid": "u-1", "resourceVersion": "660",
+       "creationTimestamp": "2018-02-24T05:34:30Z",
+       "InvolvedObject": {"Kind": "Pod", "Namespace": "kube-system", "Name": "dns", "UID": "u-2", "APIVersion": "v1", "FieldPath": ""},
+       "Reason": "Scheduled", "Message": "Successfully assigned dns to node2",
+       "Source": {"Component": "default-scheduler", "Host": ""},
+       "FirstTimestamp": "2018-02-24T05:34:30Z", "LastTimestamp": "2018-02-24T05:34:30Z",
+       "Count": 1, "Type": "Normal", "EventTime": null, "Series": null, "Action": "", "Related": null}]}"#;
+    let parsed = parse(input);
+    assert!(parsed.errors.is_empty(), "{:?}", parsed.errors);
+    let e = &parsed.events[0];
+    assert_eq!((e.name(), e.namespace(), e.uid(), e.reason()), ("dns.1", "kube-system", "u-1", "Scheduled"));
+    assert_eq!(e.str(StrField::InvolvedObjectUid), Some("u-2"));
+    assert_eq!(e.str(StrField::SourceComponent), Some("default-scheduler"));
+    assert_eq!(e.int(IntField::Count), Some(1));
+    assert!(e.residual().is_none(), "nothing left over: {:?}", e.residual());
 }

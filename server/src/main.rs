@@ -2,7 +2,9 @@
 //! configuration and dispatches to the command that runs it.
 
 mod cli;
+mod collect;
 mod http;
+mod signals;
 mod table;
 mod timespec;
 

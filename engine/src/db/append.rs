@@ -31,6 +31,8 @@ pub struct AppendReport {
     pub accepted: usize,
     /// Re-deliveries of observations already stored (no-ops).
     pub duplicates: usize,
+    /// Indexes (in the appended batch) of the duplicates, ascending.
+    pub duplicate_indexes: Vec<usize>,
     /// Events refused, with reasons.
     pub rejected: Vec<Rejected>,
     /// Sequence numbers given to the accepted observations.
@@ -42,6 +44,7 @@ impl AppendReport {
     pub fn merge(&mut self, other: AppendReport, index_offset: usize) {
         self.accepted += other.accepted;
         self.duplicates += other.duplicates;
+        self.duplicate_indexes.extend(other.duplicate_indexes.into_iter().map(|i| i + index_offset));
         self.rejected.extend(other.rejected.into_iter().map(|r| Rejected { index: r.index + index_offset, ..r }));
         self.seqs = match (self.seqs.take(), other.seqs) {
             (Some(a), Some(b)) => Some(*a.start().min(b.start())..=*a.end().max(b.end())),
@@ -109,6 +112,7 @@ pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> 
             if let Some(prev) = prev {
                 if !version.is_newer_than(&prev.version) {
                     report.duplicates += 1;
+                    report.duplicate_indexes.push(index);
                     continue;
                 }
             }

@@ -309,6 +309,18 @@ impl Db {
         maintenance::seal_frozen(&self.inner)
     }
 
+    /// The value of checkpoint `name` (see [`crate::checkpoint`]), if set.
+    pub fn checkpoint(&self, name: &str) -> Result<Option<String>> {
+        crate::checkpoint::read(&self.inner.dir, name)
+    }
+
+    /// Durably sets checkpoint `name` (see [`crate::checkpoint`]). Store a
+    /// checkpoint only after the appends it covers were acknowledged.
+    pub fn set_checkpoint(&self, name: &str, value: &str) -> Result<()> {
+        self.inner.check_poisoned()?;
+        crate::checkpoint::write(&self.inner.dir, name, value)
+    }
+
     /// Applies the retention policy now (it also runs in the background).
     pub fn enforce_retention(&self) -> Result<RetentionReport> {
         maintenance::enforce_retention(&self.inner, crate::model::Timestamp::now())

@@ -2,6 +2,7 @@
 //! one-time conversion into validated configurations.
 
 mod aggregate;
+mod collect;
 mod filter;
 mod ingest;
 mod query;
@@ -25,10 +26,14 @@ pub enum Command {
     ///
     /// Accepts a single event, JSON arrays, EventList/List, NDJSON, watch
     /// events, eventrouter lines and YAML (one or many documents), in either
-    /// API shape; the format is detected from the content. Malformed records
-    /// are reported with their position and skipped. Exit status: 0 when
-    /// every record was stored (or already present), 3 when some were
-    /// skipped, 1 on a fatal error.
+    /// API shape, and dumps that mix events with other objects: `kubectl
+    /// cluster-info dump` output, must-gather and support-bundle
+    /// directories, sonobuoy results archives; gzip and zstd are
+    /// decompressed. The format is detected from the content. Objects that
+    /// are not events are skipped and counted; malformed events are reported
+    /// with their position and skipped. Exit status: 0 when every event was
+    /// stored (or already present), 3 when some were skipped, 1 on a fatal
+    /// error.
     Ingest(IngestArgs),
     /// Print stored events, newest first, like `kubectl get events`.
     Query(QueryArgs),
@@ -40,6 +45,61 @@ pub enum Command {
     /// Serve the archive over the Kubernetes events API, so `kubectl` and
     /// the client libraries work against it.
     Serve(ServeArgs),
+    /// Archive the events of a live cluster: list, then watch, resuming
+    /// after a restart from the last archived resourceVersion, listing again
+    /// on 410 Gone, retrying with backoff on errors. Runs until stopped
+    /// (SIGTERM, Ctrl-C).
+    Collect(CollectArgs),
+}
+
+/// Which cluster to collect from, and which API groups: shared by
+/// `collect` and `serve --collect`.
+#[derive(Debug, clap::Args)]
+pub struct SourceArgs {
+    /// kubeconfig of the cluster (default: $KUBECONFIG or ~/.kube/config,
+    /// then the in-cluster service account).
+    #[arg(long, conflicts_with = "in_cluster")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Context of the kubeconfig to use (default: its current context).
+    #[arg(long, conflicts_with = "in_cluster")]
+    pub context: Option<String>,
+    /// Use the pod's service account (when kevdb runs inside the cluster).
+    #[arg(long)]
+    pub in_cluster: bool,
+    /// API group to watch: v1, events.k8s.io, or both.
+    #[arg(long = "api", value_enum, default_value = "v1")]
+    pub api: CollectApi,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CollectApi {
+    /// core/v1 events
+    #[value(name = "v1")]
+    V1,
+    /// events.k8s.io/v1 events
+    #[value(name = "events.k8s.io")]
+    Events,
+    /// both groups (the same events in two shapes; each is stored once)
+    #[value(name = "both")]
+    Both,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CollectArgs {
+    #[command(flatten)]
+    pub source: SourceArgs,
+    /// Archive into this database directory.
+    #[arg(long, env = "KEVDB_DATA", conflicts_with = "server", required_unless_present = "server")]
+    pub data: Option<PathBuf>,
+    /// Archive into this kevdb server (http:// or https://).
+    #[arg(long)]
+    pub server: Option<String>,
+    /// Bearer token for --server (needs the kevdb:write scope).
+    #[arg(long, env = "KEVDB_TOKEN", requires = "server")]
+    pub token: Option<String>,
+    /// Cluster name the events are archived under.
+    #[arg(long, default_value = "default")]
+    pub cluster: String,
 }
 
 #[derive(Debug, clap::Args)]
@@ -80,6 +140,12 @@ pub struct ServeArgs {
     /// The PEM private key of --tls-cert-file.
     #[arg(long, requires = "tls_cert_file")]
     pub tls_private_key_file: Option<PathBuf>,
+    /// Also collect the events of a live cluster into this archive (under
+    /// --cluster), as `kevdb collect` does.
+    #[arg(long)]
+    pub collect: bool,
+    #[command(flatten)]
+    pub source: SourceArgs,
 }
 
 #[derive(Debug, clap::Args)]
@@ -96,7 +162,12 @@ pub struct IngestArgs {
     /// Never show a progress bar.
     #[arg(long)]
     pub no_progress: bool,
-    /// Files to read; `-` reads standard input.
+    /// Report records that are not events (other kinds in a dump) as
+    /// errors instead of skipping them.
+    #[arg(long)]
+    pub strict: bool,
+    /// Files, directories (walked for event files) or archives to read;
+    /// gzip and zstd are decompressed; `-` reads standard input.
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
 }
@@ -228,5 +299,6 @@ pub fn run(args: Args) -> anyhow::Result<ExitCode> {
         Command::Top(a) => aggregate::run_top(aggregate::TopConfig::try_from(a)?),
         Command::Timeline(a) => aggregate::run_timeline(aggregate::TimelineConfig::try_from(a)?),
         Command::Serve(a) => serve::run(serve::ServeConfig::try_from(a)?),
+        Command::Collect(a) => collect::run(a),
     }
 }

@@ -1,6 +1,7 @@
 //! `kevdb serve`: the Kubernetes-compatible archive server.
 
-use super::ServeArgs;
+use super::{ServeArgs, SourceArgs};
+use crate::collect::{self, CollectConfig, Sink};
 use crate::http::{router, AppState, Limits, TlsConfig, TlsListener, TokenAuth};
 use crate::timespec::parse_duration_micros;
 use anyhow::Context;
@@ -22,6 +23,9 @@ pub struct ServeConfig {
     demo: Option<u64>,
     auth: Option<Arc<TokenAuth>>,
     tls: Option<TlsConfig>,
+    /// `--collect`: the cluster to collect from.
+    collect: Option<SourceArgs>,
+    cluster: String,
 }
 
 /// Parses `10GiB`, `500MB`, `1T`, or plain bytes.
@@ -63,13 +67,25 @@ impl TryFrom<ServeArgs> for ServeConfig {
             .map(|r| parse_duration_micros(r).map(|m| Duration::from_micros(m as u64)).map_err(anyhow::Error::msg))
             .transpose()?;
         let max_disk_bytes = a.max_disk.as_deref().map(parse_size).transpose()?;
-        let options = Options { retention, max_disk_bytes, default_cluster: a.cluster, ..Options::default() };
+        if a.collect {
+            super::collect::check_cluster(&a.cluster)?;
+        }
+        let options = Options { retention, max_disk_bytes, default_cluster: a.cluster.clone(), ..Options::default() };
         let auth = a.token_auth_file.as_deref().map(TokenAuth::load).transpose()?.map(Arc::new);
         let tls = match (&a.tls_cert_file, &a.tls_private_key_file) {
             (Some(c), Some(k)) => Some(TlsConfig::load(c, k)?),
             _ => None,
         };
-        Ok(ServeConfig { data: a.data, listen, options, demo: a.demo.then_some(a.demo_events), auth, tls })
+        Ok(ServeConfig {
+            data: a.data,
+            listen,
+            options,
+            demo: a.demo.then_some(a.demo_events),
+            auth,
+            tls,
+            collect: a.collect.then_some(a.source),
+            cluster: a.cluster,
+        })
     }
 }
 
@@ -91,24 +107,6 @@ fn fill_demo(db: &Db, observations: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { _ = ctrl_c => {}, _ = term => {} }
-}
-
 pub fn run(cfg: ServeConfig) -> anyhow::Result<ExitCode> {
     let tmp = match cfg.data {
         Some(_) => None,
@@ -127,6 +125,21 @@ pub fn run(cfg: ServeConfig) -> anyhow::Result<ExitCode> {
     let state = Arc::new(AppState { db: db.clone(), limits: Limits::default(), auth: cfg.auth.clone() });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
+        if let Some(source) = &cfg.collect {
+            let kube = source.kube_config().await?;
+            eprintln!("kevdb: collecting the events of {} as cluster {:?}", kube.cluster_url, cfg.cluster);
+            let collector = CollectConfig {
+                kube,
+                cluster: cfg.cluster.clone(),
+                groups: source.groups(),
+                sink: Sink::Local(db.clone()),
+            };
+            tokio::spawn(async move {
+                if let Err(e) = collect::run(collector).await {
+                    eprintln!("kevdb: the collector stopped: {e:#}");
+                }
+            });
+        }
         let listener =
             tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
         eprintln!(
@@ -139,9 +152,9 @@ pub fn run(cfg: ServeConfig) -> anyhow::Result<ExitCode> {
             Some(tls) => {
                 eprintln!("kevdb: TLS is on: use https://{}", cfg.listen);
                 let listener = TlsListener::new(listener, tls)?;
-                axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?
+                axum::serve(listener, router(state)).with_graceful_shutdown(crate::signals::shutdown()).await?
             }
-            None => axum::serve(listener, router(state)).with_graceful_shutdown(shutdown_signal()).await?,
+            None => axum::serve(listener, router(state)).with_graceful_shutdown(crate::signals::shutdown()).await?,
         }
         anyhow::Ok(())
     })?;

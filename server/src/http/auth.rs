@@ -2,8 +2,12 @@
 //! format (`--token-auth-file`: CSV lines `token,user,uid[,"group1,group2"]`)
 //! and three scopes from the groups: `kevdb:read`, `kevdb:write` and
 //! `kevdb:admin` (each implies the ones before it; a user in no kevdb group
-//! may read). Writes (`POST`) need `write`, everything else `read`;
-//! `/healthz`, `/readyz` and `/livez` stay open.
+//! may read). Writes (`POST`, `PUT`) need `write`, `DELETE` needs `admin`,
+//! everything else `read`; `/healthz`, `/readyz` and `/livez` stay open.
+//!
+//! The token travels as `Authorization: Bearer <token>`; for exporters
+//! whose clients only speak Elasticsearch's schemes it may also be the
+//! password of `Basic` auth (any user name) or an `ApiKey`.
 
 use super::status::ApiError;
 use super::AppState;
@@ -142,6 +146,24 @@ fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
+/// The token an `Authorization` header presents: `Bearer <token>`,
+/// `ApiKey <token>`, or `Basic base64(user:token)`.
+fn presented_token(header: &str) -> Option<String> {
+    use base64::Engine as _;
+    let (scheme, rest) = header.trim().split_once(' ')?;
+    let rest = rest.trim();
+    let token = match scheme.to_ascii_lowercase().as_str() {
+        "bearer" | "apikey" => rest.to_owned(),
+        "basic" => {
+            let decoded = base64::engine::general_purpose::STANDARD.decode(rest).ok()?;
+            let pair = String::from_utf8(decoded).ok()?;
+            pair.split_once(':')?.1.to_owned()
+        }
+        _ => return None,
+    };
+    (!token.is_empty()).then_some(token)
+}
+
 fn open_path(path: &str) -> bool {
     matches!(path, "/healthz" | "/readyz" | "/livez")
 }
@@ -161,7 +183,7 @@ fn describe(path: &str) -> (&str, &str, Option<&str>) {
 }
 
 fn verb(method: &Method, path: &str) -> &'static str {
-    if *method == Method::POST {
+    if *method == Method::POST || *method == Method::PUT {
         "create"
     } else if *method == Method::DELETE {
         "deletecollection"
@@ -180,18 +202,12 @@ pub(crate) async fn check(State(state): State<Arc<AppState>>, req: Request, next
     if open_path(&path) {
         return next.run(req).await;
     }
-    let token = req
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
-    let Some(user) = token.and_then(|t| auth.user(t)) else {
+    let token = req.headers().get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(presented_token);
+    let Some(user) = token.and_then(|t| auth.user(&t)) else {
         return ApiError::unauthorized("Unauthorized").into_response();
     };
     let needed = match *req.method() {
-        Method::POST => Scope::Write,
+        Method::POST | Method::PUT => Scope::Write,
         Method::DELETE => Scope::Admin,
         _ => Scope::Read,
     };
@@ -231,6 +247,18 @@ mod tests {
         assert!(TokenAuth::parse("t1,alice,u1,\"unterminated").is_err());
         assert!(TokenAuth::parse("t1,a,u\nt1,b,u").is_err());
         assert!(TokenAuth::parse("").is_err());
+    }
+
+    #[test]
+    fn tokens_come_in_three_schemes() {
+        assert_eq!(presented_token("Bearer abc").as_deref(), Some("abc"));
+        assert_eq!(presented_token("bearer  abc ").as_deref(), Some("abc"));
+        assert_eq!(presented_token("ApiKey abc").as_deref(), Some("abc"));
+        // base64("elastic:abc")
+        assert_eq!(presented_token("Basic ZWxhc3RpYzphYmM=").as_deref(), Some("abc"));
+        assert_eq!(presented_token("Basic !!!"), None);
+        assert_eq!(presented_token("Digest abc"), None);
+        assert_eq!(presented_token("Bearer "), None);
     }
 
     #[test]

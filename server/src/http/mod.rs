@@ -1,9 +1,13 @@
 //! The Kubernetes-compatible HTTP API: discovery, list/get/watch/create and
 //! deletecollection of `events` in `v1` and `events.k8s.io/v1`, the
-//! server-side Table, bulk ingest, bearer-token auth, limits, TLS, health
-//! and metrics — all of it again under `/clusters/{cluster}/`.
+//! server-side Table, bulk ingest, the exporters' sinks (`sinks`), bearer-token
+//! auth, limits, TLS, health and metrics — all of it again under
+//! `/clusters/{cluster}/` — plus the collector's checkpoints and the event
+//! APIs of other systems (`compat`).
 
 mod auth;
+mod checkpoints;
+mod compat;
 mod discovery;
 mod limits;
 mod metrics;
@@ -11,6 +15,7 @@ mod object;
 mod params;
 mod purge;
 mod read;
+mod sinks;
 mod status;
 mod table;
 mod tls;
@@ -76,6 +81,7 @@ fn api_routes() -> Router<Arc<AppState>> {
         )
         .route("/apis/events.k8s.io/v1/namespaces/{namespace}/events/{name}", get(read::get_events))
         .merge(write::routes())
+        .merge(sinks::routes())
 }
 
 async fn not_found(uri: axum::http::Uri) -> ApiError {
@@ -93,6 +99,8 @@ pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .merge(api_routes())
         .nest("/clusters/{cluster}", api_routes())
+        .merge(checkpoints::routes())
+        .merge(compat::routes())
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(|| async { "ok" }))
         .route("/livez", get(|| async { "ok" }))

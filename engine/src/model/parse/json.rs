@@ -65,6 +65,12 @@ pub(crate) fn parse_json(
     Ok(Outcome::Complete)
 }
 
+/// The offset of the next line at or after `from` that starts with `{`.
+fn next_document_line(buf: &[u8], from: usize) -> Option<usize> {
+    let rest = buf.get(from..)?;
+    rest.windows(2).position(|w| w == b"\n{").map(|i| from + i + 1)
+}
+
 /// Moves `line`/`column` past `bytes`.
 fn advance(bytes: &[u8], line: &mut usize, column: &mut usize) {
     match bytes.iter().rposition(|&b| b == b'\n') {
@@ -79,25 +85,58 @@ fn advance(bytes: &[u8], line: &mut usize, column: &mut usize) {
 /// Reads top-level JSON documents from `reader` (after the bytes already in
 /// `buf`), each parsed as a slice as soon as it is complete. Memory holds one
 /// document's bytes at a time, never its parsed tree.
+///
+/// In a dump ([`ParseOptions::events_only`](super::ParseOptions)), text
+/// outside the documents (and a broken document) is skipped up to the next
+/// line starting with `{`; only the first document may be an array (log
+/// lines often start with `[`).
 pub(crate) fn parse_json_stream(mut buf: Vec<u8>, mut reader: impl Read, ctx: &mut Ctx<'_>) -> Result<(), Stop> {
+    let dump = ctx.opts().events_only;
     let (mut line, mut column) = (1, 1);
     let mut start = 0;
     let mut scan = ValueEnd::default();
     let mut eof = false;
+    let mut documents = 0usize;
     loop {
         let value_start = locate::skip_ws(&buf, start);
         advance(buf.get(start..value_start).unwrap_or_default(), &mut line, &mut column);
         start = value_start;
-        if let Some(end) = scan.find(&buf, start) {
+        let opens_document = |b: &u8| *b == b'{' || (*b == b'[' && documents == 0);
+        if dump && buf.get(start).is_some_and(|b| !opens_document(b)) {
+            // Text between the documents of a dump: skip to the next line
+            // that opens one.
+            match next_document_line(&buf, start) {
+                Some(next) => {
+                    advance(buf.get(start..next).unwrap_or_default(), &mut line, &mut column);
+                    start = next;
+                    continue;
+                }
+                None if eof => return Ok(()),
+                None => {
+                    // Keep the last byte: it may be the newline before `{`.
+                    let keep = buf.len().saturating_sub(1).max(start);
+                    advance(buf.get(start..keep).unwrap_or_default(), &mut line, &mut column);
+                    start = keep;
+                }
+            }
+        } else if let Some(end) = scan.find(&buf, start) {
             let doc = buf.get(start..end).unwrap_or_default();
+            documents += 1;
             if parse_json(doc, line, column, ctx)? == Outcome::Broken {
-                return Ok(());
+                if !dump {
+                    return Ok(());
+                }
+                // A dump goes on at the next line that opens a document.
+                let next = next_document_line(&buf, start + 1).unwrap_or(end).max(start + 1);
+                advance(buf.get(start..next).unwrap_or_default(), &mut line, &mut column);
+                start = next;
+                scan = ValueEnd::default();
+                continue;
             }
             advance(doc, &mut line, &mut column);
             start = end;
             continue;
-        }
-        if eof {
+        } else if eof {
             // An unfinished document: the parser reports what is wrong.
             parse_json(buf.get(start..).unwrap_or_default(), line, column, ctx)?;
             return Ok(());
@@ -275,7 +314,7 @@ impl<'de> Visitor<'de> for DocSeed<'_, '_, '_> {
         let mut object = Entries::new();
         let mut listed = false;
         while let Some(key) = map.next_key::<String>()? {
-            if key == "items" && !listed {
+            if (key == "items" || key == "Items") && !listed {
                 let seed =
                     ItemsSeed { ctx: &mut *self.ctx, locator: &mut *self.locator, doc: self.doc, keep: self.keep };
                 match map.next_value_seed(seed)? {

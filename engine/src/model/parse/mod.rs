@@ -24,6 +24,7 @@
 //! turns one object into an [`Event`], `schema` holds the key tables (shared
 //! with `render`), `locate` finds error lines and JSON document ends.
 
+mod gofields;
 mod json;
 mod locate;
 mod node;
@@ -48,6 +49,14 @@ pub struct ParseOptions {
     /// Keep `metadata.managedFields` (in the residual). Default: dropped, as
     /// they are large and of no use in an archive.
     pub keep_managed_fields: bool,
+    /// Read a mixed dump (`kubectl cluster-info dump`, a must-gather file):
+    /// records that are not Events at all (`not an Event: …`: other kinds,
+    /// objects without Event fields) are counted in [`Parsed::skipped`]
+    /// instead of being errors, and in a stream of JSON documents, text
+    /// between documents (the dump's log sections) is skipped up to the next
+    /// line that starts with `{`. Records that are Events but broken are
+    /// still errors.
+    pub events_only: bool,
 }
 
 /// A record of the input that did not become an event.
@@ -81,6 +90,9 @@ pub struct Parsed {
     pub events: Vec<Event>,
     /// The records skipped.
     pub errors: Vec<RecordError>,
+    /// Records that were not Events, skipped without an error (only with
+    /// [`ParseOptions::events_only`]).
+    pub skipped: usize,
 }
 
 impl Parsed {
@@ -91,6 +103,7 @@ impl Parsed {
             self.events.append(&mut other.events);
         }
         self.errors.append(&mut other.errors);
+        self.skipped += other.skipped;
     }
 }
 
@@ -111,6 +124,19 @@ impl Parsed {
 /// an unparseable timestamp, a count that is not an int32.
 pub fn event_from_value(value: Value, opts: &ParseOptions) -> Result<Event, String> {
     value::event_from_node(node::Node::from(value), opts)
+}
+
+/// Converts one record into an [`Event`]: an Event object as
+/// [`event_from_value`] takes it, or one in any envelope the parsers open —
+/// a watch event, an eventrouter line, a Cloud Logging entry, an object in
+/// Go field names (old `cluster-info dump`, kube-eventer's Elasticsearch
+/// documents). A watch `BOOKMARK` is an error here: it holds no event.
+pub fn event_from_record(value: Value, opts: &ParseOptions) -> Result<Event, String> {
+    match records::open_envelope(node::Node::from(value)) {
+        records::Envelope::Event(node) => value::event_from_node(node, opts),
+        records::Envelope::Skip => Err("a watch BOOKMARK holds no event".to_owned()),
+        records::Envelope::Fail(message) => Err(message),
+    }
 }
 
 /// Parses a whole input held in memory (any format, see the module docs).
@@ -207,6 +233,9 @@ fn parse_slice(input: &[u8], ctx: &mut Ctx<'_>) -> Result<(), Stop> {
     match detect(content.next(), content.next()) {
         Mode::Empty => Ok(()),
         Mode::JsonLines => lines().enumerate().try_for_each(|(i, line)| json_line(ctx, i + 1, line)),
+        // A dump resynchronises after text between documents, which the
+        // stream reader does.
+        Mode::JsonDocuments if ctx.opts().events_only => json::parse_json_stream(Vec::new(), input, ctx),
         Mode::JsonDocuments => json::parse_json(input, 1, 1, ctx).map(drop),
         Mode::Yaml => {
             let mut docs = yaml::YamlDocs::default();

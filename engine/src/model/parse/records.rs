@@ -1,5 +1,6 @@
 //! Records and where they come from: the collector every input format feeds,
-//! and the envelopes around events (lists, watch events, eventrouter lines).
+//! and the envelopes around events (lists, watch events, eventrouter lines,
+//! Cloud Logging entries, Go-named dumps).
 //!
 //! A *record* is one unit of input that should hold an event: a document, an
 //! NDJSON line, an array element, a list item. Records are numbered from 0 in
@@ -9,7 +10,7 @@
 use std::mem;
 
 use super::node::{self, Node};
-use super::{value, ParseOptions, Parsed, RecordError};
+use super::{gofields, value, ParseOptions, Parsed, RecordError};
 
 /// Why parsing stopped early.
 #[derive(Debug)]
@@ -27,15 +28,17 @@ impl From<std::io::Error> for Stop {
 }
 
 /// What a record holds once its envelope is taken off.
-enum Envelope {
+pub(crate) enum Envelope {
     Event(Node),
     Skip,
     Fail(String),
 }
 
-/// Takes the event out of a watch event (`{"type":"ADDED","object":…}`) or
-/// an eventrouter line (`{"verb":…,"event":…}`); anything else is the event.
-fn open_envelope(value: Node) -> Envelope {
+/// Takes the event out of a watch event (`{"type":"ADDED","object":…}`), an
+/// eventrouter line (`{"verb":…,"event":…}`) or a Cloud Logging entry whose
+/// `jsonPayload` is an Event, and rewrites a Go-named event (see
+/// `gofields`); anything else is the event.
+pub(crate) fn open_envelope(value: Node) -> Envelope {
     let Node::Object(mut map) = value else {
         return Envelope::Event(value);
     };
@@ -60,7 +63,20 @@ fn open_envelope(value: Node) -> Envelope {
     if verb && matches!(node::get(&map, "event"), Some(Node::Object(_))) {
         return Envelope::Event(node::remove(&mut map, "event").unwrap_or(Node::Null));
     }
+    let payload_kind = node::get(&map, "jsonPayload").and_then(|p| p.get("kind")).and_then(Node::as_str);
+    if payload_kind == Some("Event") {
+        return Envelope::Event(node::remove(&mut map, "jsonPayload").unwrap_or(Node::Null));
+    }
+    if gofields::is_go_event(&map) {
+        return Envelope::Event(Node::Object(gofields::normalize(map)));
+    }
     Envelope::Event(Node::Object(map))
+}
+
+/// The key holding the items of a list document: `items`, or `Items` in a
+/// Go-named dump.
+pub(crate) fn list_key(map: &[(String, Node)]) -> Option<&'static str> {
+    ["items", "Items"].into_iter().find(|key| matches!(node::get(map, key), Some(Node::Array(_))))
 }
 
 /// The sink of every format driver: numbers records, converts them, and
@@ -88,7 +104,8 @@ impl<'a> Ctx<'a> {
     }
 
     /// A whole document: the items of a list (an array, or an object with an
-    /// `items` array) are records; anything else is one record. `item_line`
+    /// `items` array, or `Items` in a Go-named dump) are records; anything
+    /// else is one record. `item_line`
     /// finds an item's line, and is called only for items in error.
     pub(crate) fn doc(
         &mut self,
@@ -98,8 +115,8 @@ impl<'a> Ctx<'a> {
     ) -> Result<(), Stop> {
         let items = match value {
             Node::Array(items) => items,
-            Node::Object(mut map) if matches!(node::get(&map, "items"), Some(Node::Array(_))) => {
-                match node::remove(&mut map, "items") {
+            Node::Object(mut map) if list_key(&map).is_some() => {
+                match list_key(&map).and_then(|key| node::remove(&mut map, key)) {
                     Some(Node::Array(items)) => items,
                     _ => Vec::new(),
                 }
@@ -122,6 +139,10 @@ impl<'a> Ctx<'a> {
             Envelope::Skip => return Ok(()),
             Envelope::Fail(message) => Err(message),
         };
+        if self.opts.events_only && result.as_ref().is_err_and(|m| m.starts_with(value::NOT_AN_EVENT)) {
+            self.out.skipped += 1;
+            return Ok(());
+        }
         match result {
             Ok(event) => {
                 self.out.events.push(event);
@@ -151,7 +172,7 @@ impl<'a> Ctx<'a> {
 
     /// Hands what is pending to the sink.
     pub(crate) fn flush(&mut self) -> Result<(), Stop> {
-        if self.out.events.is_empty() && self.out.errors.is_empty() {
+        if self.out.events.is_empty() && self.out.errors.is_empty() && self.out.skipped == 0 {
             return Ok(());
         }
         if (self.sink)(mem::take(&mut self.out)) {

@@ -93,18 +93,22 @@ fn describe(value: &Node) -> String {
     }
 }
 
+/// How every error for an object that is not an Event at all begins (an
+/// events-only parse skips those records instead of reporting them).
+pub(crate) const NOT_AN_EVENT: &str = "not an Event: ";
+
 /// Checks `kind`, `apiVersion` and `metadata`, and picks the shape.
 fn check_object(map: &Entries) -> Result<ApiShape, String> {
     let has_kind = match node::get(map, "kind") {
         None | Some(Node::Null) => false,
         Some(Node::String(k)) if k == "Event" => true,
-        Some(Node::String(k)) => return Err(format!("not an Event: kind {k}")),
+        Some(Node::String(k)) => return Err(format!("{NOT_AN_EVENT}kind {k}")),
         Some(v) => return Err(format!("kind: expected a string, got {}", describe(v))),
     };
     let shape = match node::get(map, "apiVersion") {
         Some(Node::String(v)) => match ApiShape::from_api_version(v) {
             Some(shape) => shape,
-            None => return Err(format!("not an Event: apiVersion {v}")),
+            None => return Err(format!("{NOT_AN_EVENT}apiVersion {v}")),
         },
         None | Some(Node::Null) => {
             if map.iter().any(|(k, _)| schema::is_events_only_key(k)) {
@@ -116,7 +120,7 @@ fn check_object(map: &Entries) -> Result<ApiShape, String> {
         Some(v) => return Err(format!("apiVersion: expected a string, got {}", describe(v))),
     };
     if !has_kind && !map.iter().any(|(k, _)| schema::is_event_key(k)) {
-        return Err("not an Event: no kind and no Event fields".to_owned());
+        return Err(format!("{NOT_AN_EVENT}no kind and no Event fields"));
     }
     match node::get(map, "metadata") {
         Some(Node::Object(_)) => Ok(shape),
