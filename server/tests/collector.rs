@@ -25,6 +25,13 @@ impl Drop for Proc {
 }
 
 impl Proc {
+    /// SIGTERM (a server seals what is in memory), then wait.
+    fn terminate(&mut self) {
+        let status = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status().expect("kill");
+        assert!(status.success());
+        self.0.wait().expect("reap");
+    }
+
     fn kill9(&mut self) {
         self.0.kill().expect("SIGKILL");
         self.0.wait().expect("reap");
@@ -195,4 +202,77 @@ fn serve_collect_archives_and_serves_in_one_process() {
         let c = get(archive_port, &format!("/kevdb/v1/checkpoints/collect.prod.{group}"));
         assert!(c["value"].as_str().is_some_and(|v| v.parse::<u64>().is_ok()), "{group}: {c}");
     }
+}
+
+/// A collector whose checkpoint is older than what the cluster keeps gets
+/// 410 Gone, lists again and goes on watching: everything the source still
+/// has ends up in the archive.
+#[test]
+fn a_checkpoint_older_than_the_source_keeps_means_a_relist() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (source_dir, archive_dir) = (dir.path().join("source"), dir.path().join("archive"));
+    let (source_port, archive_port) = (free_port(), free_port());
+    // Observations 14 to 28 days old.
+    let mut source = serve(&source_dir, source_port, &[]);
+    ingest(source_port, &support::archive_ndjson(1000));
+    let _archive = serve(&archive_dir, archive_port, &[]);
+    let kc = kubeconfig(dir.path(), source_port);
+    let archive_url = format!("http://127.0.0.1:{archive_port}");
+    let log = dir.path().join("collect.log");
+    let collect = || {
+        Proc(
+            Command::new(env!("CARGO_BIN_EXE_kevdb"))
+                .args(["collect", "--kubeconfig", kc.to_str().expect("path"), "--server", &archive_url])
+                .args(["--cluster", "prod"])
+                .stdout(Stdio::null())
+                .stderr(std::fs::File::create(&log).expect("log file"))
+                .spawn()
+                .expect("spawn kevdb collect"),
+        )
+    };
+    let mut collector = collect();
+    wait_in_sync(source_port, archive_port, "after the first list");
+    collector.kill9();
+
+    // The collector was away for long: its checkpoint points before what
+    // the source still keeps once retention (21 days) has dropped the oldest days.
+    let addr = format!("127.0.0.1:{archive_port}").parse().expect("addr");
+    let r = try_request(addr, "PUT", "/kevdb/v1/checkpoints/collect.prod.v1", &[], br#"{"value":"1"}"#).expect("PUT");
+    assert_eq!(r.status, 200, "{}", r.text());
+    // Stopped cleanly, the source seals its days into partitions, which
+    // retention then drops whole.
+    source.terminate();
+    source = serve(&source_dir, source_port, &["--retention", "21d"]);
+    let source_addr = format!("127.0.0.1:{source_port}").parse().expect("addr");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let probe = "/api/v1/events?watch=1&resourceVersion=1&timeoutSeconds=1";
+    while try_request(source_addr, "GET", probe, &[], b"").expect("probe").status != 410 {
+        assert!(Instant::now() < deadline, "retention did not drop the oldest days");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let fresh: String = (0..3)
+        .map(|i| {
+            serde_json::json!({"metadata": {"name": format!("fresh.{i}"), "namespace": "ns", "uid": format!("fresh-{i}"), "resourceVersion": "1"},
+                "involvedObject": {"kind": "Pod", "name": "p", "namespace": "ns"}, "reason": "Started", "message": "fresh",
+                "type": "Normal", "count": 1, "firstTimestamp": now, "lastTimestamp": now})
+            .to_string() + "\n"
+        })
+        .collect();
+    ingest(source_port, &fresh);
+    let _collector = collect();
+    let want = latest(source_port, "/api/v1/events");
+    assert!(want.contains_key("fresh-0") && want.len() > 3, "{} events kept", want.len());
+    let deadline = Instant::now() + Duration::from_secs(90);
+    loop {
+        let have = latest(archive_port, "/clusters/prod/api/v1/events");
+        if want.iter().all(|(uid, v)| have.get(uid) == Some(v)) {
+            break;
+        }
+        assert!(Instant::now() < deadline, "the archive did not catch up after the relist");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let text = std::fs::read_to_string(&log).expect("collector log");
+    assert!(text.contains("410 Gone"), "the collector should have relisted: {text}");
+    drop(source);
 }
