@@ -102,6 +102,10 @@ fn elasticsearch_clients_pass_their_checks_and_documents_are_archived() {
     assert_eq!(request(&srv, "HEAD", "/kube-events-2026.11.03", &[], b"").status, 200);
     assert_eq!(request(&srv, "PUT", "/kube-events-2026.11.03", &[JSON], b"").json()["acknowledged"], true);
     assert_eq!(request(&srv, "POST", "/_aliases", &[JSON], b"{}").json()["acknowledged"], true);
+    // The Elasticsearch paths do not shadow the Kubernetes API's 404s.
+    for path in ["/openapi", "/openapi/v2", "/api/v1/pods"] {
+        assert_status(&request(&srv, "GET", path, &[], b""), 404, "NotFound");
+    }
 
     // kubernetes-event-exporter: one document per request.
     let doc = fixture("event-exporter-es-doc.json");
@@ -212,4 +216,25 @@ fn raw_head(srv: &Server, method: &str, path: &str) -> String {
     let _ = s.read_to_end(&mut raw);
     let end = raw.windows(4).position(|w| w == b"\r\n\r\n").unwrap_or(raw.len());
     String::from_utf8_lossy(&raw[..end]).to_ascii_lowercase()
+}
+
+/// Elasticsearch clients know Basic auth and API keys, not bearer tokens:
+/// a kevdb token works as the password or as the key, and its scope holds.
+#[test]
+fn elasticsearch_clients_authenticate_with_a_token_as_password() {
+    use base64::Engine as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let tokens = dir.path().join("tokens.csv");
+    std::fs::write(&tokens, "w-token,writer,u1,kevdb:write\nr-token,reader,u2\n").expect("write tokens");
+    let srv = start(&["--token-auth-file", tokens.to_str().expect("utf-8")]);
+    let basic = |user_token: &str| format!("Basic {}", base64::engine::general_purpose::STANDARD.encode(user_token));
+    let bulk = fixture("kube-eventer-bulk.ndjson");
+    let post = |auth: &str| request(&srv, "POST", "/_bulk", &[JSON, ("Authorization", auth)], &bulk);
+    assert_eq!(post(&basic("elastic:wrong")).status, 401);
+    assert_eq!(post(&basic("kevdb:r-token")).status, 403, "a read token cannot write");
+    let r = post(&basic("kevdb:w-token"));
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["errors"], false);
+    let r = request(&srv, "GET", "/", &[("Authorization", "ApiKey r-token")], b"");
+    assert_eq!(r.status, 200, "{}", r.text());
 }

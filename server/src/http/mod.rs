@@ -84,7 +84,7 @@ fn api_routes() -> Router<Arc<AppState>> {
         .merge(sinks::routes())
 }
 
-async fn not_found(uri: axum::http::Uri) -> ApiError {
+pub(crate) async fn not_found(uri: axum::http::Uri) -> ApiError {
     ApiError::not_found(format!("the server could not find the requested resource ({uri})"))
 }
 

@@ -18,24 +18,8 @@
 //! one of the Go-only keys [`is_go_event`] looks for; nothing else changes.
 
 use super::node::{self, Entries, Node};
-
-/// Keys of `ObjectMeta` that the flattened form puts at the top level.
-const META_KEYS: [&str; 14] = [
-    "name",
-    "generateName",
-    "namespace",
-    "selfLink",
-    "uid",
-    "resourceVersion",
-    "generation",
-    "creationTimestamp",
-    "deletionTimestamp",
-    "deletionGracePeriodSeconds",
-    "labels",
-    "annotations",
-    "ownerReferences",
-    "finalizers",
-];
+use super::schema::leaf_order;
+use crate::model::presence::Container;
 
 /// Whether `map` is an Event in Go field names: it has `InvolvedObject` or
 /// `Regarding` and no `metadata`.
@@ -105,7 +89,8 @@ pub(crate) fn normalize(map: Entries) -> Entries {
             "EventTags" => continue,
             _ => {}
         }
-        if META_KEYS.contains(&key.as_str()) {
+        // The flattened `ObjectMeta`: its keys in the metadata object's order.
+        if leaf_order(Container::Metadata).contains(&key.as_str()) {
             // Labels and annotations keep their keys as they are.
             match value {
                 Node::Null => {}

@@ -11,6 +11,7 @@
 //! request answers 200 with per-item results (kube-eventer cannot survive
 //! a failed bulk response), failing only items that are not events.
 
+use super::super::not_found;
 use super::super::read::blocking;
 use super::super::write::read_body;
 use super::super::{metrics, AppState};
@@ -39,7 +40,11 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/_nodes", get(nodes))
         .route("/_aliases", post(acknowledged))
         .route("/_bulk", post(bulk).put(bulk))
-        .route("/{index}", get(index_info).head(|| async { StatusCode::OK }).put(create_index))
+        // These patterns also match paths of other APIs (`GET /openapi/v2`,
+        // `GET /api/v1/pods`): a GET there is the API server's 404, not an
+        // Elasticsearch answer, so Kubernetes clients probing them see no
+        // difference.
+        .route("/{index}", get(not_found).head(|| async { StatusCode::OK }).put(create_index))
         .route("/{index}/_alias", get(aliases))
         .route("/{index}/_aliases", get(aliases))
         .route("/{index}/_bulk", post(bulk).put(bulk))
@@ -47,8 +52,8 @@ pub(super) fn routes() -> Router<Arc<AppState>> {
         .route("/{index}/_doc/{id}", post(index_doc).put(index_doc))
         .route("/{index}/_create/{id}", post(index_doc).put(index_doc))
         // Elasticsearch 6 style, with a document type in place of `_doc`.
-        .route("/{index}/{doc_type}", post(index_doc))
-        .route("/{index}/{doc_type}/{id}", post(index_doc).put(index_doc))
+        .route("/{index}/{doc_type}", get(not_found).post(index_doc))
+        .route("/{index}/{doc_type}/{id}", get(not_found).post(index_doc).put(index_doc))
         .layer(axum::middleware::map_response(|mut r: Response| async move {
             r.headers_mut().insert("x-elastic-product", HeaderValue::from_static("Elasticsearch"));
             r
@@ -129,11 +134,6 @@ async fn acknowledged() -> Json<Value> {
 async fn create_index(Path(path): PathParams) -> Json<Value> {
     let index = path.get("index").cloned().unwrap_or_default();
     Json(json!({ "acknowledged": true, "shards_acknowledged": true, "index": index }))
-}
-
-async fn index_info(Path(path): PathParams) -> Json<Value> {
-    let index = path.get("index").cloned().unwrap_or_default();
-    Json(json!({ index: { "aliases": {}, "mappings": {}, "settings": {} } }))
 }
 
 async fn aliases(Path(path): PathParams) -> Json<Value> {
