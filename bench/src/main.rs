@@ -1,7 +1,9 @@
-//! `kevdb-bench`: generate benchmark data and measure kevdb.
+//! `kevdb-bench`: generate benchmark data and measure kevdb, alone or
+//! against peers (`run`, see `kevdb_bench::macrobench`).
 
 use clap::{Parser, Subcommand};
 use kevdb_bench::gen::{GenConfig, Generator};
+use kevdb_bench::macrobench::{self, dir_bytes, RunConfig, PEERS};
 use kevdb_engine::model::parse::{parse_bytes, ParseOptions};
 use kevdb_engine::{Db, Options, Query};
 use std::io::Write;
@@ -49,6 +51,49 @@ impl GenArgs {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// The macro benchmark: one data set, then kevdb and each peer (ingest
+    /// rate, bytes on disk per event, peak RSS, Q1–Q8 warm latency), a
+    /// table with kevdb/peer ratios and a JSON file.
+    Run {
+        #[command(flatten)]
+        gen: GenArgs,
+        /// Peers to run (comma-separated): sqlite, duckdb. None: kevdb only.
+        #[arg(long, value_delimiter = ',', value_parser = clap::builder::PossibleValuesParser::new(PEERS))]
+        peers: Vec<String>,
+        /// Use this NDJSON file instead of generating one.
+        #[arg(long)]
+        data_file: Option<PathBuf>,
+        /// Warm runs per query (the median is reported; Q7 and Q8 at most 3).
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Where to write the results as JSON.
+        #[arg(long, default_value = "bench-results.json")]
+        json: PathBuf,
+        /// Directory for the databases and the generated data (a temporary
+        /// directory inside it is made, and removed afterwards).
+        #[arg(long)]
+        work_dir: Option<PathBuf>,
+        /// Keep the databases and data after the run.
+        #[arg(long)]
+        keep: bool,
+    },
+    /// One phase of one in-process system, in a child of `run` (prints JSON).
+    #[command(hide = true)]
+    RunOne {
+        #[arg(long)]
+        system: String,
+        #[arg(long)]
+        phase: String,
+        #[arg(long)]
+        data_file: PathBuf,
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+        /// Query targets as JSON (peers' query phase).
+        #[arg(long)]
+        targets: Option<String>,
+    },
     /// Run the query set Q1–Q8 against an existing database.
     Queries {
         /// Database directory (e.g. one made by `kevdb ingest`).
@@ -77,26 +122,19 @@ enum Command {
     },
 }
 
-fn dir_bytes(dir: &std::path::Path) -> u64 {
-    std::fs::read_dir(dir)
-        .map(|entries| {
-            entries
-                .flatten()
-                .map(|e| {
-                    let p = e.path();
-                    if p.is_dir() {
-                        dir_bytes(&p)
-                    } else {
-                        e.metadata().map(|m| m.len()).unwrap_or(0)
-                    }
-                })
-                .sum()
-        })
-        .unwrap_or(0)
-}
-
 fn main() -> anyhow::Result<()> {
     match Args::parse().command {
+        Command::Run { gen, peers, data_file, runs, json, work_dir, keep } => {
+            let command = std::env::args().collect::<Vec<_>>().join(" ");
+            let cfg = RunConfig { gen: gen.config(), data_file, peers, runs, work_dir, keep, command };
+            let results = macrobench::run(&cfg)?;
+            print!("{}", results.table());
+            std::fs::write(&json, serde_json::to_string_pretty(&results)? + "\n")?;
+            println!("results written to {}", json.display());
+        }
+        Command::RunOne { system, phase, data_file, dir, runs, targets } => {
+            println!("{}", macrobench::run_one(&system, &phase, &data_file, &dir, runs, targets.as_deref())?);
+        }
         Command::Queries { data, runs } => {
             let db = Db::open(&data, Options { background: false, ..Options::default() })?;
             println!("{} events, {} observations", db.query(&Query::new())?.count(), db.last_seq());

@@ -1,25 +1,91 @@
 //! The benchmark query set Q1–Q8, run against an open kevdb database:
 //! median warm latency of each (and events/s for the two streaming ones).
 //! Windows are relative to the newest event stored, so a data set answers
-//! the same way whenever it is queried.
+//! the same way whenever it is queried. [`Targets`] (the reference time,
+//! namespace and object the queries aim at) are chosen here and handed to
+//! the peers of `kevdb-bench run` so every system answers the same questions.
 
 use kevdb_engine::{Db, GroupBy, Query, StrField, Timestamp};
+use serde::{Deserialize, Serialize};
 use std::time::{Duration, Instant};
 
-const HOUR: i64 = 3600 * Timestamp::MICROS_PER_SEC;
-const DAY: i64 = 24 * HOUR;
+/// One hour in microseconds.
+pub const HOUR: i64 = 3600 * Timestamp::MICROS_PER_SEC;
+/// One day in microseconds.
+pub const DAY: i64 = 24 * HOUR;
+
+/// The query set: id and what it asks.
+pub const QUERY_SET: [(&str, &str); 8] = [
+    ("Q1", "count of Warning events, last 7 days"),
+    ("Q2", "newest 500 Warning Pod events in one namespace"),
+    ("Q3", "top 10 Warning reasons, last 24 h"),
+    ("Q4", "newest 100 with phrase \"connection refused\", last 30 days"),
+    ("Q5", "every event of one involved object"),
+    ("Q6", "hourly histogram of reason=BackOff, 30 days"),
+    ("Q7", "page through a week of Warning events, 500 a page"),
+    ("Q8", "subscription replaying one namespace from seq 0"),
+];
+
+/// What the queries aim at, chosen from the data (see [`targets`]).
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Targets {
+    /// Newest last-seen time stored (µs): windows end here.
+    pub now: i64,
+    /// The namespace with the most Warning events (Q2, Q5, Q8).
+    pub namespace: String,
+    /// Involved-object kind and name of the newest Warning Pod event in it (Q5).
+    pub kind: String,
+    /// See `kind`.
+    pub name: String,
+    /// Distinct events in `namespace`: what a peer replaying its
+    /// latest-only table for Q8 returns (kevdb replays every observation).
+    pub namespace_events: u64,
+}
 
 /// One measured query.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct QueryResult {
-    pub id: &'static str,
-    pub what: &'static str,
+    pub id: String,
+    pub what: String,
     /// Median wall time of the warm runs.
+    #[serde(with = "millis")]
     pub median: Duration,
-    /// Rows (or groups) the query returned.
+    /// Rows (or groups, or buckets) the query returned.
     pub rows: u64,
-    /// For streaming queries: events per second.
+    /// The figure compared across systems: the count (Q1), rows returned
+    /// (Q2, Q4, Q5, Q7), the events in the top 10 groups (Q3), the events in
+    /// all buckets (Q6), distinct events of the namespace (Q8).
+    pub check: u64,
+    /// For streaming queries: rows per second.
     pub events_per_sec: Option<f64>,
+}
+
+/// Serialises a duration as floating-point milliseconds.
+mod millis {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use std::time::Duration;
+
+    pub fn serialize<S: Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_f64(d.as_secs_f64() * 1000.0)
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        Ok(Duration::from_secs_f64(f64::deserialize(d)?.max(0.0) / 1000.0))
+    }
+}
+
+impl QueryResult {
+    /// A result for query `id` of [`QUERY_SET`].
+    pub fn new(id: &str, median: Duration, rows: u64, check: u64) -> QueryResult {
+        let what = QUERY_SET.iter().find(|(i, _)| *i == id).map_or("", |(_, w)| w);
+        QueryResult { id: id.into(), what: what.into(), median, rows, check, events_per_sec: None }
+    }
+
+    /// Marks a streaming query: rows per second over the median time.
+    pub fn streaming(mut self) -> QueryResult {
+        self.events_per_sec = Some(self.rows as f64 / self.median.as_secs_f64().max(1e-9));
+        self
+    }
 }
 
 fn median(mut v: Vec<Duration>) -> Duration {
@@ -27,10 +93,12 @@ fn median(mut v: Vec<Duration>) -> Duration {
     v.get(v.len() / 2).copied().unwrap_or_default()
 }
 
-fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
+/// Runs `f` once to warm up, then `runs` times; the median time and the
+/// last result.
+pub fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     let mut out = f(); // warm-up
     let mut times = Vec::with_capacity(runs);
-    for _ in 0..runs {
+    for _ in 0..runs.max(1) {
         let t = Instant::now();
         out = f();
         times.push(t.elapsed());
@@ -38,16 +106,16 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
     (median(times), out)
 }
 
-/// Runs Q1–Q8 `runs` times each (after one warm-up run).
-pub fn run(db: &Db, runs: usize) -> anyhow::Result<Vec<QueryResult>> {
+/// Chooses the query targets from the data.
+pub fn targets(db: &Db) -> anyhow::Result<Targets> {
     let newest = db.query(&Query::new().limit(1))?.next().ok_or_else(|| anyhow::anyhow!("the database is empty"))?;
     let now = newest.last_seen().0;
-    let ago = |d: i64| Timestamp(now - d + 1);
     // The namespace and object with the most Warning events: realistic targets.
     let top_ns = db.count_by(&Query::new().event_type("Warning"), &[GroupBy::Namespace], Some(1))?;
-    let ns = top_ns.first().map(|g| g.key[0].clone()).unwrap_or_default();
-    let sample = db.query(&Query::new().namespace(ns.clone()).kind("Pod").event_type("Warning").limit(1))?.next();
-    let (obj_kind, obj_name) = sample
+    let namespace = top_ns.first().map(|g| g.key[0].clone()).unwrap_or_default();
+    let sample =
+        db.query(&Query::new().namespace(namespace.clone()).kind("Pod").event_type("Warning").limit(1))?.next();
+    let (kind, name) = sample
         .map(|s| {
             (
                 s.event.str(StrField::InvolvedObjectKind).unwrap_or("").to_string(),
@@ -55,109 +123,82 @@ pub fn run(db: &Db, runs: usize) -> anyhow::Result<Vec<QueryResult>> {
             )
         })
         .unwrap_or_default();
+    let namespace_events = db.count(&Query::new().namespace(namespace.clone()))?;
+    Ok(Targets { now, namespace, kind, name, namespace_events })
+}
+
+/// Chooses targets, then runs Q1–Q8 `runs` times each (after one warm-up run).
+pub fn run(db: &Db, runs: usize) -> anyhow::Result<Vec<QueryResult>> {
+    run_with(db, runs, &targets(db)?)
+}
+
+/// Runs Q1–Q8 against `t`, `runs` times each after one warm-up run (Q7 and
+/// Q8, which stream, at most 3 times).
+pub fn run_with(db: &Db, runs: usize, t: &Targets) -> anyhow::Result<Vec<QueryResult>> {
+    let now = t.now;
+    let ago = |d: i64| Timestamp(now - d + 1);
+    let ns = t.namespace.clone();
     let mut out = Vec::new();
 
     let q1 = Query::new().event_type("Warning").since(ago(7 * DAY));
-    let (t, n) = time(runs, || db.count(&q1).unwrap_or(0));
-    out.push(QueryResult {
-        id: "Q1",
-        what: "count of Warning events, last 7 days",
-        median: t,
-        rows: n,
-        events_per_sec: None,
-    });
+    let (d, n) = time(runs, || db.count(&q1));
+    let n = n?;
+    out.push(QueryResult::new("Q1", d, n, n));
 
     let q2 = Query::new().event_type("Warning").kind("Pod").namespace(ns.clone()).limit(500);
-    let (t, n) = time(runs, || db.query(&q2).map(|it| it.count()).unwrap_or(0));
-    out.push(QueryResult {
-        id: "Q2",
-        what: "newest 500 Warning Pod events in one namespace",
-        median: t,
-        rows: n as u64,
-        events_per_sec: None,
-    });
+    let (d, n) = time(runs, || db.query(&q2).map(|it| it.count() as u64));
+    let n = n?;
+    out.push(QueryResult::new("Q2", d, n, n));
 
     let q3 = Query::new().event_type("Warning").since(ago(DAY));
-    let (t, g) = time(runs, || db.count_by(&q3, &[GroupBy::Reason], Some(10)).map(|g| g.len()).unwrap_or(0));
-    out.push(QueryResult {
-        id: "Q3",
-        what: "top 10 Warning reasons, last 24 h",
-        median: t,
-        rows: g as u64,
-        events_per_sec: None,
-    });
+    let (d, g) = time(runs, || db.count_by(&q3, &[GroupBy::Reason], Some(10)));
+    let g = g?;
+    out.push(QueryResult::new("Q3", d, g.len() as u64, g.iter().map(|g| g.count).sum()));
 
     let q4 = Query::new().text("\"connection refused\"").since(ago(30 * DAY)).limit(100);
-    let (t, n) = time(runs, || db.query(&q4).map(|it| it.count()).unwrap_or(0));
-    out.push(QueryResult {
-        id: "Q4",
-        what: "newest 100 with phrase \"connection refused\", last 30 days",
-        median: t,
-        rows: n as u64,
-        events_per_sec: None,
-    });
+    let (d, n) = time(runs, || db.query(&q4).map(|it| it.count() as u64));
+    let n = n?;
+    out.push(QueryResult::new("Q4", d, n, n));
 
-    let q5 = Query::new().namespace(ns.clone()).kind(obj_kind).name(obj_name);
-    let (t, n) = time(runs, || db.query(&q5).map(|it| it.count()).unwrap_or(0));
-    out.push(QueryResult {
-        id: "Q5",
-        what: "every event of one involved object",
-        median: t,
-        rows: n as u64,
-        events_per_sec: None,
-    });
+    let q5 = Query::new().namespace(ns.clone()).kind(t.kind.clone()).name(t.name.clone());
+    let (d, n) = time(runs, || db.query(&q5).map(|it| it.count() as u64));
+    let n = n?;
+    out.push(QueryResult::new("Q5", d, n, n));
 
     let q6 = Query::new().reason("BackOff").since(ago(30 * DAY)).until(Timestamp(now + 1));
-    let (t, b) = time(runs, || db.histogram(&q6, Duration::from_secs(3600)).map(|b| b.len()).unwrap_or(0));
-    out.push(QueryResult {
-        id: "Q6",
-        what: "hourly histogram of reason=BackOff, 30 days",
-        median: t,
-        rows: b as u64,
-        events_per_sec: None,
-    });
+    let (d, b) = time(runs, || db.histogram(&q6, Duration::from_secs(3600)));
+    let b = b?;
+    out.push(QueryResult::new("Q6", d, b.len() as u64, b.iter().map(|b| b.count).sum()));
 
     let q7 = Query::new().event_type("Warning").since(ago(7 * DAY));
-    let (t, n) = time(runs.min(3), || {
+    let (d, n) = time(runs.min(3), || -> anyhow::Result<u64> {
         let mut total = 0u64;
         let mut token: Option<String> = None;
-        while let Ok(page) = db.query_page(&q7, 500, token.as_deref()) {
+        loop {
+            let page = db.query_page(&q7, 500, token.as_deref())?;
             total += page.items.len() as u64;
             match page.continue_token {
                 Some(t) => token = Some(t),
-                None => break,
+                None => return Ok(total),
             }
         }
-        total
     });
-    out.push(QueryResult {
-        id: "Q7",
-        what: "page through a week of Warning events, 500 a page",
-        median: t,
-        rows: n,
-        events_per_sec: Some(n as f64 / t.as_secs_f64().max(1e-9)),
-    });
+    let n = n?;
+    out.push(QueryResult::new("Q7", d, n, n).streaming());
 
     let q8 = Query::new().namespace(ns);
     let last = db.last_seq();
-    let (t, n) = time(runs.min(3), || {
+    let (d, n) = time(runs.min(3), || -> anyhow::Result<u64> {
         let mut n = 0u64;
-        if let Ok(mut sub) = db.subscribe(&q8, 0) {
-            while let Ok(Some(r)) = sub.try_next() {
-                n += 1;
-                if r.seq.0 >= last {
-                    break;
-                }
+        let mut sub = db.subscribe(&q8, 0)?;
+        while let Some(r) = sub.try_next()? {
+            n += 1;
+            if r.seq.0 >= last {
+                break;
             }
         }
-        n
+        Ok(n)
     });
-    out.push(QueryResult {
-        id: "Q8",
-        what: "subscription replaying one namespace from seq 0",
-        median: t,
-        rows: n,
-        events_per_sec: Some(n as f64 / t.as_secs_f64().max(1e-9)),
-    });
+    out.push(QueryResult::new("Q8", d, n?, t.namespace_events).streaming());
     Ok(out)
 }
