@@ -137,8 +137,10 @@ fn compressed_files_archives_and_directory_trees() {
     assert_eq!(stored(&data), total, "every Events.json, the nested one too: {}", stderr(&out));
     assert!(stderr(&out).contains("ingested 4 source(s)"), "only the event files were read: {}", stderr(&out));
 
-    // A must-gather tree.
-    let tree = work.path().join("must-gather.local.1");
+    // A must-gather tree, kept in a folder whose own name says "events":
+    // files are chosen by their path inside the tree, so its logs and pod
+    // lists are still passed over.
+    let tree = work.path().join("events-backup");
     let mg = shared("events/openshift__must-gather-clean/pkg__cli__testfiles__release-4.8__namespaces__kube-system__core__events.yaml");
     let events_yaml = std::fs::read_to_string(&mg).expect("must-gather events");
     let ns = tree.join("quay-io-openshift/namespaces/kube-system");

@@ -87,7 +87,7 @@ impl<'v> Walker<'v> {
     ) -> anyhow::Result<()> {
         let name = path.display().to_string();
         if path.is_dir() {
-            return self.directory(path, &name, progress);
+            return self.directory(path, path, progress);
         }
         let file = std::fs::File::open(path).with_context(|| format!("opening {name}"))?;
         let len = file.metadata().ok().map(|m| m.len());
@@ -99,12 +99,16 @@ impl<'v> Walker<'v> {
         self.stream("-", Box::new(io::stdin().lock()), 0)
     }
 
+    /// Walks `dir`, a directory inside the tree rooted at `root`; files are
+    /// chosen by their path below `root` (a tree kept under a folder named
+    /// `events` must not make every file in it an event file).
     fn directory(
         &mut self,
+        root: &Path,
         dir: &Path,
-        name: &str,
         progress: &dyn Fn(Box<dyn Read>, Option<u64>) -> Box<dyn Read>,
     ) -> anyhow::Result<()> {
+        let name = dir.display();
         let mut entries: Vec<_> = std::fs::read_dir(dir)
             .with_context(|| format!("reading directory {name}"))?
             .collect::<Result<_, _>>()
@@ -114,8 +118,8 @@ impl<'v> Walker<'v> {
             let path = entry.path();
             let kind = entry.file_type().with_context(|| format!("reading {}", path.display()))?;
             if kind.is_dir() {
-                self.directory(&path, &path.display().to_string(), progress)?;
-            } else if kind.is_file() && is_wanted(&path) {
+                self.directory(root, &path, progress)?;
+            } else if kind.is_file() && is_wanted(path.strip_prefix(root).unwrap_or(&path)) {
                 self.path(&path, progress)?;
             }
         }
