@@ -85,6 +85,11 @@ impl<'a> ByteReader<'a> {
         self.pos
     }
 
+    /// Bytes not read yet.
+    pub fn remaining(&self) -> usize {
+        self.buf.len().saturating_sub(self.pos)
+    }
+
     /// True when every byte has been consumed.
     pub fn is_empty(&self) -> bool {
         self.pos >= self.buf.len()
