@@ -91,7 +91,8 @@ impl StrColumn {
 /// Reads `n` optional values into one string. The UTF-8 check runs once
 /// over all of them; every value must also start and end on a character
 /// boundary (two broken halves could otherwise pass as one character).
-fn decode_values(r: &mut ByteReader<'_>, n: usize) -> Result<(String, Vec<Option<(u32, u32)>>), DecodeError> {
+/// Returns a plain-mode column; dictionary mode adds the codes.
+fn decode_values(r: &mut ByteReader<'_>, n: usize) -> Result<StrColumn, DecodeError> {
     let first = r.position();
     let mut bytes = Vec::with_capacity(r.remaining());
     let mut spans = Vec::with_capacity(n);
@@ -112,7 +113,7 @@ fn decode_values(r: &mut ByteReader<'_>, n: usize) -> Result<(String, Vec<Option
     if !spans.iter().flatten().all(on_boundaries) {
         return Err(DecodeError { offset: first, expected: "UTF-8 text" });
     }
-    Ok((text, spans))
+    Ok(StrColumn { text, spans, codes: None })
 }
 
 /// Decodes a string column of `rows` rows.
@@ -125,7 +126,7 @@ pub(crate) fn decode_strings(buf: &[u8], rows: usize) -> Result<StrColumn, Decod
             if n > buf.len() {
                 return Err(DecodeError { offset: 1, expected: "a dictionary size the block can hold" });
             }
-            let (text, spans) = decode_values(&mut r, n)?;
+            let mut col = decode_values(&mut r, n)?;
             let mut codes = Vec::with_capacity(rows);
             for _ in 0..rows {
                 let c = r.varint()?;
@@ -134,12 +135,10 @@ pub(crate) fn decode_strings(buf: &[u8], rows: usize) -> Result<StrColumn, Decod
                 }
                 codes.push(c as u32);
             }
-            StrColumn { text, spans, codes: Some(codes) }
+            col.codes = Some(codes);
+            col
         }
-        PLAIN => {
-            let (text, spans) = decode_values(&mut r, rows)?;
-            StrColumn { text, spans, codes: None }
-        }
+        PLAIN => decode_values(&mut r, rows)?,
         _ => return Err(DecodeError { offset: 0, expected: "string column mode 0 or 1" }),
     };
     if !r.is_empty() {
