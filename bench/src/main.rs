@@ -119,6 +119,9 @@ enum Command {
         /// Rows the in-memory buffer holds before it is sealed.
         #[arg(long)]
         memtable_rows: Option<usize>,
+        /// Print a progress line to stderr every this many observations (0: never).
+        #[arg(long, default_value_t = 0)]
+        progress: u64,
     },
 }
 
@@ -137,7 +140,7 @@ fn main() -> anyhow::Result<()> {
         }
         Command::Queries { data, runs } => {
             let db = Db::open(&data, Options { background: false, ..Options::default() })?;
-            println!("{} events, {} observations", db.query(&Query::new())?.count(), db.last_seq());
+            println!("{} events, {} observations", db.count(&Query::new())?, db.last_seq());
             println!("{:<4} {:>12} {:>9} {:>14}  query", "id", "median", "rows", "events/s");
             for r in kevdb_bench::queries::run(&db, runs)? {
                 let eps = r.events_per_sec.map_or(String::new(), |e| format!("{e:.0}"));
@@ -161,7 +164,7 @@ fn main() -> anyhow::Result<()> {
             }
             out.flush()?;
         }
-        Command::Ingest { gen, data, batch, memtable_rows } => {
+        Command::Ingest { gen, data, batch, memtable_rows, progress } => {
             let tmp = tempfile::tempdir()?;
             let dir = data.unwrap_or_else(|| tmp.path().join("db"));
             let defaults = Options::default();
@@ -171,6 +174,8 @@ fn main() -> anyhow::Result<()> {
             let started = Instant::now();
             let (mut accepted, mut input_bytes) = (0usize, 0usize);
             let mut parse_time = std::time::Duration::ZERO;
+            let (mut peak_unsealed, mut generated) = (0u64, 0u64);
+            let mut next_progress = progress;
             loop {
                 let mut buf = String::new();
                 for line in lines.by_ref().take(batch) {
@@ -185,11 +190,24 @@ fn main() -> anyhow::Result<()> {
                 let parsed = parse_bytes(buf.as_bytes(), &ParseOptions::default());
                 parse_time += t.elapsed();
                 anyhow::ensure!(parsed.errors.is_empty(), "generator produced bad records: {:?}", parsed.errors);
+                generated += parsed.events.len() as u64;
+                let unsealed = db.stats().memtable_rows;
+                peak_unsealed = peak_unsealed.max(unsealed);
                 accepted += db.append(parsed.events)?.accepted;
+                if progress > 0 && generated >= next_progress {
+                    next_progress += progress;
+                    let s = started.elapsed().as_secs_f64();
+                    eprintln!(
+                        "{generated} observations in {s:.0} s = {:.0}/s; unsealed rows {unsealed}",
+                        generated as f64 / s,
+                    );
+                }
             }
+            let flush_started = Instant::now();
             db.flush()?;
+            let flush_time = flush_started.elapsed();
             let elapsed = started.elapsed();
-            let events = db.query(&Query::new())?.count();
+            let events = db.count(&Query::new())? as usize;
             let stats = db.stats();
             db.close()?;
             let disk = dir_bytes(&dir);
@@ -207,6 +225,7 @@ fn main() -> anyhow::Result<()> {
                 parse_time.as_secs_f64()
             );
             println!("ingest rate            : {:.0} observations/s", gen.events as f64 / elapsed.as_secs_f64());
+            println!("unsealed rows (peak)   : {peak_unsealed}; final flush {:.1} s", flush_time.as_secs_f64());
             println!(
                 "segments               : {} in {} partitions, {} bytes",
                 stats.segments, stats.partitions, stats.segment_bytes

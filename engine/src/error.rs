@@ -56,6 +56,10 @@ pub enum Error {
     /// can still serve consistently (HTTP 410 Gone).
     #[error("expired: {0}")]
     Expired(String),
+    /// Sealing has fallen so far behind that an append was held back longer
+    /// than `Options::append_stall_timeout`; retry later (HTTP 429).
+    #[error("busy: {0}")]
+    Busy(String),
     /// A caller passed an invalid argument.
     #[error("invalid argument: {0}")]
     InvalidArgument(String),

@@ -86,6 +86,12 @@ impl Db {
     /// batch is unaffected by rejected events. Returns once the accepted
     /// observations are durable under the configured [`SyncPolicy`] and
     /// visible to queries.
+    ///
+    /// While `Options::max_frozen_memtables` in-memory buffers wait to be
+    /// sealed, an append first waits for sealing to catch up (backpressure:
+    /// memory stays bounded however fast events arrive), and fails with
+    /// [`Error::Busy`] if that takes longer than
+    /// `Options::append_stall_timeout`; nothing of the batch is stored then.
     pub fn append(&self, events: Vec<Event>) -> Result<AppendReport> {
         db::append_events(self, events)
     }

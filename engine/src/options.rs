@@ -37,6 +37,14 @@ pub struct Options {
     /// Drop the oldest partitions while segments take more bytes than this
     /// (the newest partition is always kept).
     pub max_disk_bytes: Option<u64>,
+    /// Hold appends back (see [`crate::Db::append`]) while this many frozen
+    /// memtables wait to be sealed, so that memory stays bounded when
+    /// appends outrun sealing. 0 never holds appends back. Only with
+    /// `background`: without the maintenance thread nothing would seal them.
+    pub max_frozen_memtables: usize,
+    /// How long a held-back append waits for sealing before it fails with
+    /// [`crate::Error::Busy`].
+    pub append_stall_timeout: Duration,
     /// Compact a partition once it has this many segments.
     pub compaction_min_segments: usize,
     /// How often the background thread looks for sealing, retention and
@@ -58,6 +66,8 @@ impl Default for Options {
             compression_level: 3,
             retention: None,
             max_disk_bytes: None,
+            max_frozen_memtables: 2,
+            append_stall_timeout: Duration::from_secs(30),
             compaction_min_segments: 4,
             maintenance_interval: Duration::from_secs(5),
             background: true,

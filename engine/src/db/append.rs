@@ -77,8 +77,41 @@ fn validate(event: &Event, oldest_day: Option<i32>) -> std::result::Result<(), S
     Ok(())
 }
 
+/// Holds an append back while `Options::max_frozen_memtables` frozen
+/// memtables wait to be sealed: without it, appends that outrun sealing
+/// queue frozen memtables, and memory, without bound. Fails with
+/// [`Error::Busy`] after `Options::append_stall_timeout`.
+fn wait_for_sealing(inner: &Inner) -> Result<()> {
+    let limit = inner.options.max_frozen_memtables;
+    if !inner.options.background || limit == 0 {
+        return Ok(());
+    }
+    let frozen = || inner.state.read().frozen.len();
+    if frozen() < limit {
+        return Ok(());
+    }
+    let deadline = std::time::Instant::now() + inner.options.append_stall_timeout;
+    let mut guard = inner.sealed_signal.0.lock();
+    loop {
+        inner.check_poisoned()?;
+        let waiting = frozen();
+        if waiting < limit {
+            return Ok(());
+        }
+        if inner.sealed_signal.1.wait_until(&mut guard, deadline).timed_out() && frozen() >= limit {
+            let last = inner.damage.lock().last().cloned().unwrap_or_else(|| "none".into());
+            return Err(Error::Busy(format!(
+                "{waiting} in-memory buffers have waited {:?} to be written to segments; \
+                 last maintenance problem: {last}",
+                inner.options.append_stall_timeout
+            )));
+        }
+    }
+}
+
 pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> {
     inner.check_poisoned()?;
+    wait_for_sealing(inner)?;
     let mut report = AppendReport::default();
     let oldest_day = inner
         .options
@@ -153,4 +186,64 @@ fn send(inner: &Inner, rows: Vec<CommittedRow>) -> Result<(RangeInclusive<u64>, 
     let (tx, rx) = crossbeam_channel::bounded(1);
     inner.commit_tx.send(CommitMsg::Commit(Commit { frame, rows, ack: tx })).map_err(|_| Error::Closed)?;
     Ok((first..=last, rx))
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{ApiShape, Event, StrField, TimeField, Timestamp};
+    use crate::{Db, Error, Options, Query};
+    use std::time::Duration;
+
+    fn batch(from: usize, n: usize) -> Vec<Event> {
+        (from..from + n)
+            .map(|i| {
+                let mut e = Event::new(ApiShape::CoreV1);
+                e.set_str(StrField::MetadataUid, Some(format!("u{i}")));
+                e.set_str(StrField::MetadataNamespace, Some("ns"));
+                e.set_str(StrField::MetadataResourceVersion, Some("1"));
+                e.set_time(TimeField::LastTimestamp, Some(Timestamp::from_secs(1_790_000_000 + i as i64)));
+                e
+            })
+            .collect()
+    }
+
+    #[test]
+    fn appends_are_held_back_while_sealing_lags_and_fail_busy_after_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let opts = Options {
+            memtable_rows: 100,
+            max_frozen_memtables: 2,
+            append_stall_timeout: Duration::from_secs(1),
+            maintenance_interval: Duration::from_secs(3600),
+            ..Options::default()
+        };
+        let db = Db::open(dir.path(), opts).unwrap();
+        // Holding the manifest lock holds every seal back.
+        let sealing = db.inner.manifest.lock();
+        let mut acked = 0;
+        let err = loop {
+            match db.append(batch(acked, 100)) {
+                Ok(r) => {
+                    acked += r.accepted;
+                    assert!(acked <= 1_000, "appends were never held back");
+                }
+                Err(e) => break e,
+            }
+        };
+        assert!(matches!(err, Error::Busy(_)), "{err}");
+        assert!((200..=400).contains(&acked), "{acked}");
+        assert!(db.inner.state.read().frozen.len() >= 2);
+
+        std::thread::scope(|s| {
+            let held = s.spawn(|| db.append(batch(acked, 100)));
+            std::thread::sleep(Duration::from_millis(300));
+            assert!(!held.is_finished(), "an append went through while sealing was stuck");
+            drop(sealing);
+            assert_eq!(held.join().unwrap().unwrap().accepted, 100);
+        });
+        // The refused batch stored nothing; every acknowledged one is there.
+        assert_eq!(db.query(&Query::new()).unwrap().count(), acked + 100);
+        db.flush().unwrap();
+        assert_eq!(db.stats().memtable_rows, 0);
+    }
 }

@@ -1,7 +1,8 @@
-//! Background maintenance: sealing frozen memtables into segments, retention
-//! by age and size, and compaction of small segments. Every operation here
-//! runs under `Inner::manifest`, which serialises them, and ends by storing a
-//! new manifest before any file it replaced is unlinked.
+//! Background maintenance: sealing frozen memtables into segments, and
+//! retention by age and size (compaction has its own thread, see
+//! `compaction`). Every operation here runs under `Inner::manifest`, which
+//! serialises them, and ends by storing a new manifest before any file it
+//! replaced is unlinked.
 
 use super::{Inner, SegmentHandle, Version};
 use crate::error::{Error, Result};
@@ -13,8 +14,7 @@ use crate::row::StoredEvent;
 use crate::segment::{segment_file_name, SegmentMeta, SegmentReader, SegmentWriter};
 use crate::superseded;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
-use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -49,9 +49,8 @@ pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<MaintenanceMsg>) -> std::thr
                 Ok(MaintenanceMsg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
                 Ok(MaintenanceMsg::Wake) | Err(RecvTimeoutError::Timeout) => {}
             }
-            let outcome = seal_frozen(&inner)
-                .and_then(|()| enforce_retention(&inner, Timestamp::now()).map(drop))
-                .and_then(|()| compact(&inner).map(drop));
+            let outcome = seal_frozen(&inner).and_then(|()| enforce_retention(&inner, Timestamp::now()).map(drop));
+            inner.wake_compaction();
             if let Err(e) = outcome {
                 inner.report_damage(format!("background maintenance failed: {e}"));
             }
@@ -59,19 +58,19 @@ pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<MaintenanceMsg>) -> std::thr
         .unwrap_or_else(|e| panic!("cannot start the maintenance thread: {e}"))
 }
 
-fn open_handles(metas: &[SegmentMeta]) -> Result<Vec<Arc<SegmentHandle>>> {
+pub(crate) fn open_handles(metas: &[SegmentMeta]) -> Result<Vec<Arc<SegmentHandle>>> {
     metas
         .iter()
         .map(|m| Ok(Arc::new(SegmentHandle { entry: entry_of(m), reader: SegmentReader::open(&m.path)? })))
         .collect()
 }
 
-fn entry_of(m: &SegmentMeta) -> SegmentEntry {
+pub(crate) fn entry_of(m: &SegmentMeta) -> SegmentEntry {
     SegmentEntry { id: m.id, day: m.day, rows: m.rows, bytes: m.bytes, min_seq: m.min_seq, max_seq: m.max_seq }
 }
 
 /// Installs a new segment set: `add` joins, `remove` (by id) leaves.
-fn swap_version(inner: &Inner, add: Vec<Arc<SegmentHandle>>, remove: &[u64]) {
+pub(crate) fn swap_version(inner: &Inner, add: Vec<Arc<SegmentHandle>>, remove: &[u64]) {
     let mut state = inner.state.write();
     let mut segments: Vec<Arc<SegmentHandle>> =
         state.version.segments.iter().filter(|s| !remove.contains(&s.entry.id)).cloned().collect();
@@ -80,7 +79,7 @@ fn swap_version(inner: &Inner, add: Vec<Arc<SegmentHandle>>, remove: &[u64]) {
 }
 
 /// A writer for segment `id` of partition `day`, with the database's options.
-fn segment_writer(inner: &Inner, day: i32, id: u64) -> Result<SegmentWriter> {
+pub(crate) fn segment_writer(inner: &Inner, day: i32, id: u64) -> Result<SegmentWriter> {
     SegmentWriter::create(
         &partition_dir(&inner.dir, day),
         id,
@@ -146,6 +145,10 @@ fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> R
         segments.extend(handles);
         state.version = Arc::new(Version { segments });
         state.frozen.retain(|m| !Arc::ptr_eq(m, frozen));
+    }
+    {
+        let _guard = inner.sealed_signal.0.lock();
+        inner.sealed_signal.1.notify_all();
     }
     // The sealed rows are now found through the segments' identity blocks.
     inner.ingest.lock().cache.retain(|_, latest| latest.seq.0 > sealed_seq);
@@ -243,135 +246,6 @@ pub(crate) fn enforce_retention(inner: &Inner, now: Timestamp) -> Result<Retenti
         rows: gone.iter().map(|s| s.rows).sum(),
         bytes: gone.iter().map(|s| s.bytes).sum(),
     })
-}
-
-/// Segments at or above this many rows are left alone by compaction.
-fn compaction_cap(inner: &Inner) -> u64 {
-    (inner.options.memtable_rows as u64).saturating_mul(8).max(1)
-}
-
-/// Merges the small segments of every partition that has at least
-/// `compaction_min_segments` of them. Returns the number of input segments.
-pub(crate) fn compact(inner: &Inner) -> Result<usize> {
-    let mut manifest = inner.manifest.lock();
-    let cap = compaction_cap(inner);
-    let mut by_day: BTreeMap<i32, Vec<u64>> = BTreeMap::new();
-    for s in manifest.segments.iter().filter(|s| s.rows < cap) {
-        by_day.entry(s.day).or_default().push(s.id);
-    }
-    let mut merged = 0;
-    for (day, ids) in by_day {
-        if ids.len() < inner.options.compaction_min_segments.max(2) {
-            continue;
-        }
-        let inputs: Vec<Arc<SegmentHandle>> = {
-            let state = inner.state.read();
-            state.version.segments.iter().filter(|s| ids.contains(&s.entry.id)).cloned().collect()
-        };
-        if inputs.len() != ids.len() {
-            continue; // a damaged segment is not served and is not compacted
-        }
-        let Some(meta) = merge_segments(inner, &mut manifest, day, &inputs)? else {
-            continue;
-        };
-        let handles = open_handles(std::slice::from_ref(&meta))?;
-        let mut next = manifest.clone();
-        next.segments.retain(|s| !ids.contains(&s.id));
-        next.segments.push(entry_of(&meta));
-        next.store(&inner.dir)?;
-        *manifest = next;
-        swap_version(inner, handles, &ids);
-        inner.ingest.lock().index.retain(|id| !ids.contains(&id));
-        for input in &inputs {
-            let path = input.reader.path();
-            std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
-        }
-        sync_dir(&partition_dir(&inner.dir, day))?;
-        merged += inputs.len();
-    }
-    Ok(merged)
-}
-
-/// Rows of one segment in ascending (last-seen, seq) order.
-struct AscendingRows<'a> {
-    segment: &'a SegmentHandle,
-    next_group: usize,
-    buf: VecDeque<StoredEvent>,
-    /// Purged seqs: dropped here, which is how purges free disk space.
-    purged: &'a roaring::RoaringTreemap,
-}
-
-impl AscendingRows<'_> {
-    fn next_row(&mut self) -> Result<Option<StoredEvent>> {
-        while self.buf.is_empty() && self.next_group < self.segment.reader.group_count() {
-            let g = self.segment.reader.read_group(self.next_group)?;
-            self.next_group += 1;
-            self.buf.extend((0..g.rows).filter(|&i| !self.purged.contains(g.seq[i])).map(|i| g.event(i)));
-        }
-        Ok(self.buf.pop_front())
-    }
-}
-
-/// k-way merges `inputs` into one new segment. A damaged input aborts the
-/// merge (the inputs stay as they are) and is reported.
-fn merge_segments(
-    inner: &Inner,
-    manifest: &mut Manifest,
-    day: i32,
-    inputs: &[Arc<SegmentHandle>],
-) -> Result<Option<SegmentMeta>> {
-    let id = manifest.next_segment_id;
-    manifest.next_segment_id += 1;
-    let mut w = segment_writer(inner, day, id)?;
-    let purged = inner.purged.read().clone();
-    let mut sources: Vec<AscendingRows<'_>> = inputs
-        .iter()
-        .map(|s| AscendingRows { segment: s, next_group: 0, buf: VecDeque::new(), purged: &purged })
-        .collect();
-    let outcome = (|| -> Result<()> {
-        let mut heap = BinaryHeap::new();
-        for (i, s) in sources.iter_mut().enumerate() {
-            if let Some(row) = s.next_row()? {
-                heap.push(Reverse(((row.last_seen(), row.seq), i, HeapRow(row))));
-            }
-        }
-        while let Some(Reverse((_, i, HeapRow(row)))) = heap.pop() {
-            w.push(row)?;
-            if let Some(next) = sources[i].next_row()? {
-                heap.push(Reverse(((next.last_seen(), next.seq), i, HeapRow(next))));
-            }
-        }
-        Ok(())
-    })();
-    match outcome {
-        Ok(()) => Ok(Some(w.finish()?)),
-        Err(e) => {
-            w.abort();
-            inner.report_damage(format!("compaction of partition {} skipped: {e}", day_name(day)));
-            Ok(None)
-        }
-    }
-}
-
-/// A row carried through the merge heap; ordering is decided by the key
-/// before it, never by the row itself.
-struct HeapRow(StoredEvent);
-
-impl PartialEq for HeapRow {
-    fn eq(&self, _: &Self) -> bool {
-        true
-    }
-}
-impl Eq for HeapRow {}
-impl PartialOrd for HeapRow {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-impl Ord for HeapRow {
-    fn cmp(&self, _: &Self) -> std::cmp::Ordering {
-        std::cmp::Ordering::Equal
-    }
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@
 mod aggregate;
 mod append;
 mod commit;
+mod compaction;
 mod maintenance;
 mod page;
 mod plan;
@@ -156,6 +157,12 @@ pub(crate) struct Inner {
     pub maintenance_tx: Mutex<Option<Sender<maintenance::MaintenanceMsg>>>,
     /// Notified by the commit thread whenever rows become visible.
     pub commit_signal: (Mutex<()>, parking_lot::Condvar),
+    /// Notified whenever a frozen memtable has been sealed (appends held
+    /// back by `append::wait_for_sealing` wait on it).
+    pub sealed_signal: (Mutex<()>, parking_lot::Condvar),
+    /// Held for the whole of one compaction step: one merge at a time.
+    pub compaction: Mutex<()>,
+    pub compaction_tx: Mutex<Option<Sender<maintenance::MaintenanceMsg>>>,
     /// Authenticates continue tokens (from the manifest).
     pub token_key: [u8; 32],
     _lock: File,
@@ -201,6 +208,12 @@ impl Inner {
 
     fn wake_maintenance(&self) {
         if let Some(tx) = &*self.maintenance_tx.lock() {
+            let _ = tx.try_send(maintenance::MaintenanceMsg::Wake);
+        }
+    }
+
+    fn wake_compaction(&self) {
+        if let Some(tx) = &*self.compaction_tx.lock() {
             let _ = tx.try_send(maintenance::MaintenanceMsg::Wake);
         }
     }
@@ -254,6 +267,7 @@ pub struct Db {
     inner: Arc<Inner>,
     commit_thread: Option<JoinHandle<()>>,
     maintenance_thread: Option<JoinHandle<()>>,
+    compaction_thread: Option<JoinHandle<()>>,
     report: OpenReport,
 }
 
@@ -326,10 +340,11 @@ impl Db {
         maintenance::enforce_retention(&self.inner, crate::model::Timestamp::now())
     }
 
-    /// Compacts small segments now (it also runs in the background). Returns
-    /// how many segments were merged away.
+    /// Compacts small segments now (it also runs in the background), until
+    /// no partition has enough of them. Returns how many segments were
+    /// merged away.
     pub fn compact(&self) -> Result<usize> {
-        maintenance::compact(&self.inner)
+        compaction::compact_while(&self.inner, || true)
     }
 
     /// Damage found while serving queries (damaged blocks are skipped, never
@@ -372,7 +387,10 @@ impl Db {
         if let Some(tx) = self.inner.maintenance_tx.lock().take() {
             let _ = tx.send(maintenance::MaintenanceMsg::Stop);
         }
-        if let Some(t) = self.maintenance_thread.take() {
+        if let Some(tx) = self.inner.compaction_tx.lock().take() {
+            let _ = tx.send(maintenance::MaintenanceMsg::Stop);
+        }
+        for t in [self.maintenance_thread.take(), self.compaction_thread.take()].into_iter().flatten() {
             let _ = t.join();
         }
         let _ = self.inner.commit_tx.send(commit::CommitMsg::Stop);

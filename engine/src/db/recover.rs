@@ -4,7 +4,7 @@
 
 use super::commit::{self, record_row};
 use super::maintenance::{self, parse_day_name, partition_dir};
-use super::{Db, IngestState, Inner, SegmentHandle, State, Version};
+use super::{compaction, Db, IngestState, Inner, SegmentHandle, State, Version};
 use crate::error::{Error, Result};
 use crate::fsutil::{create_dir_durable, sync_dir};
 use crate::identity::{IdentityIndex, IdentityKey, IdentitySource, Latest, Version as ObsVersion};
@@ -116,19 +116,24 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
         damage: Mutex::new(Vec::new()),
         maintenance_tx: Mutex::new(None),
         commit_signal: (Mutex::new(()), parking_lot::Condvar::new()),
+        sealed_signal: (Mutex::new(()), parking_lot::Condvar::new()),
+        compaction: Mutex::new(()),
+        compaction_tx: Mutex::new(None),
         token_key,
         options,
         _lock: lock,
     });
     let commit_thread = Some(commit::spawn(inner.clone(), commit_rx, wal));
-    let maintenance_thread = if inner.options.background {
+    let (maintenance_thread, compaction_thread) = if inner.options.background {
         let (tx, rx) = crossbeam_channel::bounded(4);
         *inner.maintenance_tx.lock() = Some(tx);
-        Some(maintenance::spawn(inner.clone(), rx))
+        let (ctx, crx) = crossbeam_channel::bounded(4);
+        *inner.compaction_tx.lock() = Some(ctx);
+        (Some(maintenance::spawn(inner.clone(), rx)), Some(compaction::spawn(inner.clone(), crx)))
     } else {
-        None
+        (None, None)
     };
-    Ok(Db { inner, commit_thread, maintenance_thread, report })
+    Ok(Db { inner, commit_thread, maintenance_thread, compaction_thread, report })
 }
 
 fn decode_key(hex: &str) -> Option<[u8; 32]> {

@@ -78,6 +78,7 @@ impl From<kevdb_engine::Error> for ApiError {
             Error::InvalidToken(m) => ApiError::bad_request(format!("invalid continue token: {m}")),
             Error::Expired(m) => ApiError::gone(m),
             Error::InvalidArgument(m) => ApiError::bad_request(m),
+            Error::Busy(m) => ApiError::too_many(m),
             other => ApiError::internal(other),
         }
     }
