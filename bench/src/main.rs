@@ -102,6 +102,9 @@ enum Command {
         /// Warm runs per query (the median is reported).
         #[arg(long, default_value_t = 15)]
         runs: usize,
+        /// Run only these queries (e.g. `--only Q1,Q6`; for profiling).
+        #[arg(long, value_delimiter = ',')]
+        only: Vec<String>,
     },
     /// Stream realistic events as NDJSON to stdout.
     Gen(GenArgs),
@@ -138,11 +141,11 @@ fn main() -> anyhow::Result<()> {
         Command::RunOne { system, phase, data_file, dir, runs, targets } => {
             println!("{}", macrobench::run_one(&system, &phase, &data_file, &dir, runs, targets.as_deref())?);
         }
-        Command::Queries { data, runs } => {
+        Command::Queries { data, runs, only } => {
             let db = Db::open(&data, Options { background: false, ..Options::default() })?;
             println!("{} events, {} observations", db.count(&Query::new())?, db.last_seq());
             println!("{:<4} {:>12} {:>9} {:>14}  query", "id", "median", "rows", "events/s");
-            for r in kevdb_bench::queries::run(&db, runs)? {
+            for r in kevdb_bench::queries::run(&db, runs, &only)? {
                 let eps = r.events_per_sec.map_or(String::new(), |e| format!("{e:.0}"));
                 println!(
                     "{:<4} {:>9.3} ms {:>9} {:>14}  {}",

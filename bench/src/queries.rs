@@ -127,78 +127,97 @@ pub fn targets(db: &Db) -> anyhow::Result<Targets> {
     Ok(Targets { now, namespace, kind, name, namespace_events })
 }
 
-/// Chooses targets, then runs Q1–Q8 `runs` times each (after one warm-up run).
-pub fn run(db: &Db, runs: usize) -> anyhow::Result<Vec<QueryResult>> {
-    run_with(db, runs, &targets(db)?)
+/// Chooses targets, then runs the queries of Q1–Q8 named in `only` (all when
+/// empty) `runs` times each (after one warm-up run).
+pub fn run(db: &Db, runs: usize, only: &[String]) -> anyhow::Result<Vec<QueryResult>> {
+    run_with(db, runs, &targets(db)?, only)
 }
 
-/// Runs Q1–Q8 against `t`, `runs` times each after one warm-up run (Q7 and
-/// Q8, which stream, at most 3 times).
-pub fn run_with(db: &Db, runs: usize, t: &Targets) -> anyhow::Result<Vec<QueryResult>> {
+/// Runs the queries of Q1–Q8 named in `only` (all when empty) against `t`,
+/// `runs` times each after one warm-up run (Q7 and Q8, which stream, at
+/// most 3 times).
+pub fn run_with(db: &Db, runs: usize, t: &Targets, only: &[String]) -> anyhow::Result<Vec<QueryResult>> {
+    let want = |id: &str| only.is_empty() || only.iter().any(|o| o.eq_ignore_ascii_case(id));
     let now = t.now;
     let ago = |d: i64| Timestamp(now - d + 1);
     let ns = t.namespace.clone();
     let mut out = Vec::new();
 
-    let q1 = Query::new().event_type("Warning").since(ago(7 * DAY));
-    let (d, n) = time(runs, || db.count(&q1));
-    let n = n?;
-    out.push(QueryResult::new("Q1", d, n, n));
+    if want("Q1") {
+        let q1 = Query::new().event_type("Warning").since(ago(7 * DAY));
+        let (d, n) = time(runs, || db.count(&q1));
+        let n = n?;
+        out.push(QueryResult::new("Q1", d, n, n));
+    }
 
-    let q2 = Query::new().event_type("Warning").kind("Pod").namespace(ns.clone()).limit(500);
-    let (d, n) = time(runs, || db.query(&q2).map(|it| it.count() as u64));
-    let n = n?;
-    out.push(QueryResult::new("Q2", d, n, n));
+    if want("Q2") {
+        let q2 = Query::new().event_type("Warning").kind("Pod").namespace(ns.clone()).limit(500);
+        let (d, n) = time(runs, || db.query(&q2).map(|it| it.count() as u64));
+        let n = n?;
+        out.push(QueryResult::new("Q2", d, n, n));
+    }
 
-    let q3 = Query::new().event_type("Warning").since(ago(DAY));
-    let (d, g) = time(runs, || db.count_by(&q3, &[GroupBy::Reason], Some(10)));
-    let g = g?;
-    out.push(QueryResult::new("Q3", d, g.len() as u64, g.iter().map(|g| g.count).sum()));
+    if want("Q3") {
+        let q3 = Query::new().event_type("Warning").since(ago(DAY));
+        let (d, g) = time(runs, || db.count_by(&q3, &[GroupBy::Reason], Some(10)));
+        let g = g?;
+        out.push(QueryResult::new("Q3", d, g.len() as u64, g.iter().map(|g| g.count).sum()));
+    }
 
-    let q4 = Query::new().text("\"connection refused\"").since(ago(30 * DAY)).limit(100);
-    let (d, n) = time(runs, || db.query(&q4).map(|it| it.count() as u64));
-    let n = n?;
-    out.push(QueryResult::new("Q4", d, n, n));
+    if want("Q4") {
+        let q4 = Query::new().text("\"connection refused\"").since(ago(30 * DAY)).limit(100);
+        let (d, n) = time(runs, || db.query(&q4).map(|it| it.count() as u64));
+        let n = n?;
+        out.push(QueryResult::new("Q4", d, n, n));
+    }
 
-    let q5 = Query::new().namespace(ns.clone()).kind(t.kind.clone()).name(t.name.clone());
-    let (d, n) = time(runs, || db.query(&q5).map(|it| it.count() as u64));
-    let n = n?;
-    out.push(QueryResult::new("Q5", d, n, n));
+    if want("Q5") {
+        let q5 = Query::new().namespace(ns.clone()).kind(t.kind.clone()).name(t.name.clone());
+        let (d, n) = time(runs, || db.query(&q5).map(|it| it.count() as u64));
+        let n = n?;
+        out.push(QueryResult::new("Q5", d, n, n));
+    }
 
-    let q6 = Query::new().reason("BackOff").since(ago(30 * DAY)).until(Timestamp(now + 1));
-    let (d, b) = time(runs, || db.histogram(&q6, Duration::from_secs(3600)));
-    let b = b?;
-    out.push(QueryResult::new("Q6", d, b.len() as u64, b.iter().map(|b| b.count).sum()));
+    if want("Q6") {
+        let q6 = Query::new().reason("BackOff").since(ago(30 * DAY)).until(Timestamp(now + 1));
+        let (d, b) = time(runs, || db.histogram(&q6, Duration::from_secs(3600)));
+        let b = b?;
+        out.push(QueryResult::new("Q6", d, b.len() as u64, b.iter().map(|b| b.count).sum()));
+    }
 
-    let q7 = Query::new().event_type("Warning").since(ago(7 * DAY));
-    let (d, n) = time(runs.min(3), || -> anyhow::Result<u64> {
-        let mut total = 0u64;
-        let mut token: Option<String> = None;
-        loop {
-            let page = db.query_page(&q7, 500, token.as_deref())?;
-            total += page.items.len() as u64;
-            match page.continue_token {
-                Some(t) => token = Some(t),
-                None => return Ok(total),
+    if want("Q7") {
+        let q7 = Query::new().event_type("Warning").since(ago(7 * DAY));
+        let (d, n) = time(runs.min(3), || -> anyhow::Result<u64> {
+            let mut total = 0u64;
+            let mut token: Option<String> = None;
+            loop {
+                let page = db.query_page(&q7, 500, token.as_deref())?;
+                total += page.items.len() as u64;
+                match page.continue_token {
+                    Some(t) => token = Some(t),
+                    None => return Ok(total),
+                }
             }
-        }
-    });
-    let n = n?;
-    out.push(QueryResult::new("Q7", d, n, n).streaming());
+        });
+        let n = n?;
+        out.push(QueryResult::new("Q7", d, n, n).streaming());
+    }
 
-    let q8 = Query::new().namespace(ns);
-    let last = db.last_seq();
-    let (d, n) = time(runs.min(3), || -> anyhow::Result<u64> {
-        let mut n = 0u64;
-        let mut sub = db.subscribe(&q8, 0)?;
-        while let Some(r) = sub.try_next()? {
-            n += 1;
-            if r.seq.0 >= last {
-                break;
+    if want("Q8") {
+        let q8 = Query::new().namespace(ns);
+        let last = db.last_seq();
+        let (d, n) = time(runs.min(3), || -> anyhow::Result<u64> {
+            let mut n = 0u64;
+            let mut sub = db.subscribe(&q8, 0)?;
+            while let Some(r) = sub.try_next()? {
+                n += 1;
+                if r.seq.0 >= last {
+                    break;
+                }
             }
-        }
-        Ok(n)
-    });
-    out.push(QueryResult::new("Q8", d, n?, t.namespace_events).streaming());
+            Ok(n)
+        });
+        out.push(QueryResult::new("Q8", d, n?, t.namespace_events).streaming());
+    }
     Ok(out)
 }

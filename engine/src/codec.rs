@@ -137,7 +137,19 @@ impl<'a> ByteReader<'a> {
     }
 
     /// Reads an unsigned LEB128 varint.
+    #[inline]
     pub fn varint(&mut self) -> Result<u64, DecodeError> {
+        // One-byte values (small lengths and deltas) are the common case.
+        if let Some(&b) = self.buf.get(self.pos) {
+            if b < 0x80 {
+                self.pos += 1;
+                return Ok(u64::from(b));
+            }
+        }
+        self.varint_multibyte()
+    }
+
+    fn varint_multibyte(&mut self) -> Result<u64, DecodeError> {
         let mut v: u64 = 0;
         for shift in (0..64).step_by(7) {
             let b = self.u8()?;

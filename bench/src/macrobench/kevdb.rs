@@ -60,7 +60,7 @@ pub fn queries(dir: &Path, runs: usize) -> anyhow::Result<(f64, Targets, Vec<Que
     let db = Db::open(dir, Options { background: false, ..Options::default() })?;
     let open_ms = opened.elapsed().as_secs_f64() * 1000.0;
     let targets = crate::queries::targets(&db)?;
-    let results = crate::queries::run_with(&db, runs, &targets)?;
+    let results = crate::queries::run_with(&db, runs, &targets, &[])?;
     db.close()?;
     Ok((open_ms, targets, results))
 }

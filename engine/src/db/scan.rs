@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::model::StrField;
 use crate::query::{FieldView, Order, Query};
 use crate::row::StoredEvent;
-use crate::segment::{DecodedGroup, ALL_COLUMNS};
+use crate::segment::{DecodedGroup, ALL_COLUMNS, FIRST_SEEN_COLUMN};
 use kevdb_index::{OwnedBitmap, TextQuery};
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
@@ -202,8 +202,10 @@ impl QueryIter {
         // Filters the postings answered exactly need no second look.
         let residual: Vec<&crate::query::FieldFilter> =
             query.filters.iter().filter(|f| !(indexed && plan::has_posting(f.field))).collect();
-        let decoded =
-            segment.reader.read_group_cols(g, plan::filter_columns(residual.iter().copied())).and_then(|mut group| {
+        let decoded = segment
+            .reader
+            .read_group_cols(g, plan::filter_columns(residual.iter().copied()) | FIRST_SEEN_COLUMN)
+            .and_then(|mut group| {
                 let superseded = self.inner.superseded.read();
                 let purged = self.inner.purged.read();
                 let hits: Vec<usize> = (0..group.rows)

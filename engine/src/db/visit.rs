@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::model::StrField;
 use crate::query::{FieldFilter, FieldView, Query};
 use crate::segment::str_column;
-use crate::segment::ALL_COLUMNS;
+use crate::segment::{ALL_COLUMNS, FIRST_SEEN_COLUMN};
 use std::sync::Arc;
 
 /// Calls `f(seq, last_seen, row)` for every row matching `query` (its order and
@@ -79,7 +79,12 @@ pub(crate) fn for_each_match(
             if !in_range(g) || candidates.as_ref().is_some_and(|c| c.range_cardinality(range.clone()) == 0) {
                 continue;
             }
-            let group = match segment.reader.read_group_cols(g, mask) {
+            // First seen matters only where the group reaches the window's
+            // upper bound (first <= last < until otherwise).
+            let max_last = footer.row_groups[g].max_last_seen.to_native();
+            let check_first = query.until.is_some_and(|u| max_last >= u.0);
+            let group_mask = if check_first { mask | FIRST_SEEN_COLUMN } else { mask };
+            let group = match segment.reader.read_group_cols(g, group_mask) {
                 Ok(group) => group,
                 Err(e) => {
                     inner.report_damage(format!("row group {g} skipped: {e}"));
@@ -88,26 +93,43 @@ pub(crate) fn for_each_match(
             };
             let superseded = inner.superseded.read();
             let purged = inner.purged.read();
-            for i in 0..group.rows {
+            let any_purged = !purged.is_empty();
+            let mut visit_row = |i: usize| {
+                let (seq, last) = (group.seq[i], group.last_seen[i]);
                 let view = GroupRow(&group, i);
-                let ok = candidates.as_ref().is_none_or(|c| c.contains(range.start + i as u32))
-                    && group.seq[i] <= hi
-                    && !purged.contains(group.seq[i])
-                    && query.in_window(group.first_seen[i], group.last_seen[i])
+                let ok = seq <= hi
+                    && !(any_purged && purged.contains(seq))
+                    && if check_first {
+                        query.in_window(group.first_seen[i], last)
+                    } else {
+                        query.in_window(last, last)
+                    }
                     && residual.iter().all(|f| f.matches(&view))
                     && check_text.is_none_or(|t| t.matches(group.str(StrField::Message, i).unwrap_or("")))
-                    && (query.history || superseded.is_latest(group.seq[i], hi));
+                    && (query.history || superseded.is_latest(seq, hi));
                 if !ok {
-                    continue;
+                    return;
                 }
                 if build_events {
                     let row = group.event(i);
                     if query.matches_labels(&row.event) {
-                        f(group.seq[i], group.last_seen[i], &row.event);
+                        f(seq, last, &row.event);
                     }
                 } else {
-                    f(group.seq[i], group.last_seen[i], &view);
+                    f(seq, last, &view);
                 }
+            };
+            match &candidates {
+                // Only the candidate rows, straight from the bitmap.
+                Some(c) => {
+                    let mut cursor = c.cursor();
+                    cursor.reset_at_or_after(range.start);
+                    while let Some(row) = cursor.current().filter(|r| range.contains(r)) {
+                        visit_row((row - range.start) as usize);
+                        cursor.move_next();
+                    }
+                }
+                None => (0..group.rows).for_each(&mut visit_row),
             }
         }
     }

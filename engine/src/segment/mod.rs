@@ -42,7 +42,7 @@ mod mmap;
 mod reader;
 mod writer;
 
-pub(crate) use reader::{str_column, DecodedGroup, SegmentReader, ALL_COLUMNS, CLUSTER_COLUMN};
+pub(crate) use reader::{str_column, DecodedGroup, SegmentReader, ALL_COLUMNS, CLUSTER_COLUMN, FIRST_SEEN_COLUMN};
 pub(crate) use writer::{SegmentMeta, SegmentWriter};
 
 use crate::model::{IntField, StrField, TimeField};

@@ -248,9 +248,10 @@ impl SegmentReader {
         self.read_group_cols(group, ALL_COLUMNS)
     }
 
-    /// Decodes row group `group`: seq, last seen and first seen always, and
-    /// the other columns in `mask` (bit = column id). The rest stay empty
-    /// until [`SegmentReader::load_columns`].
+    /// Decodes row group `group`: seq and last seen always, and the other
+    /// columns in `mask` (bit = column id; first seen is
+    /// [`FIRST_SEEN_COLUMN`]). The rest stay empty until
+    /// [`SegmentReader::load_columns`].
     pub(crate) fn read_group_cols(&self, group: usize, mask: u64) -> Result<DecodedGroup> {
         let rows = self.footer().row_groups[group].rows.to_native() as usize;
         let mut seq = self.ints(group, col::SEQ, rows)?;
@@ -268,18 +269,12 @@ impl SegmentReader {
             }
             last_seen.push(prev_last);
         }
-        let first_seen = self
-            .ints(group, col::FIRST_SEEN, rows)?
-            .into_iter()
-            .zip(&last_seen)
-            .map(|(d, l)| l.wrapping_sub(unzigzag(d)))
-            .collect();
         let mut g = DecodedGroup {
             group,
             rows,
             seq,
             last_seen,
-            first_seen,
+            first_seen: Vec::new(),
             loaded: BASE_COLUMNS,
             shapes: Vec::new(),
             presence: Vec::new(),
@@ -315,6 +310,14 @@ impl SegmentReader {
         let (group, rows) = (g.group, g.rows);
         let want = |c: usize| mask & (1u64 << c) != 0 && g.loaded & (1u64 << c) == 0;
         let opt = |v: u64, base: i64| if v == 0 { None } else { Some(unzigzag(v - 1).wrapping_add(base)) };
+        if want(col::FIRST_SEEN) {
+            g.first_seen = self
+                .ints(group, col::FIRST_SEEN, rows)?
+                .into_iter()
+                .zip(&g.last_seen)
+                .map(|(d, l)| l.wrapping_sub(unzigzag(d)))
+                .collect();
+        }
         if want(col::SHAPE) {
             g.shapes = self
                 .ints(group, col::SHAPE, rows)?
@@ -363,7 +366,10 @@ impl SegmentReader {
 /// Every column.
 pub(crate) const ALL_COLUMNS: u64 = (1u64 << col::COUNT) - 1;
 /// Columns every decode includes.
-const BASE_COLUMNS: u64 = (1 << col::SEQ) | (1 << col::LAST_SEEN) | (1 << col::FIRST_SEEN);
+const BASE_COLUMNS: u64 = (1 << col::SEQ) | (1 << col::LAST_SEEN);
+/// The column-mask bit of first seen (needed by the window check only when
+/// a row group reaches the window's upper bound, and to build events).
+pub(crate) const FIRST_SEEN_COLUMN: u64 = 1u64 << col::FIRST_SEEN;
 
 /// The column-mask bit of a string slot.
 pub(crate) fn str_column(f: StrField) -> u64 {
