@@ -144,13 +144,14 @@ fn main() -> anyhow::Result<()> {
         Command::Queries { data, runs, only } => {
             let db = Db::open(&data, Options { background: false, ..Options::default() })?;
             println!("{} events, {} observations", db.count(&Query::new())?, db.last_seq());
-            println!("{:<4} {:>12} {:>9} {:>14}  query", "id", "median", "rows", "events/s");
+            println!("{:<4} {:>12} {:>12} {:>9} {:>14}  query", "id", "median", "first", "rows", "events/s");
             for r in kevdb_bench::queries::run(&db, runs, &only)? {
                 let eps = r.events_per_sec.map_or(String::new(), |e| format!("{e:.0}"));
                 println!(
-                    "{:<4} {:>9.3} ms {:>9} {:>14}  {}",
+                    "{:<4} {:>9.3} ms {:>9.3} ms {:>9} {:>14}  {}",
                     r.id,
                     r.median.as_secs_f64() * 1000.0,
+                    r.first_ms.unwrap_or(f64::NAN),
                     r.rows,
                     eps,
                     r.what

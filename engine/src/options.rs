@@ -45,6 +45,9 @@ pub struct Options {
     /// How long a held-back append waits for sealing before it fails with
     /// [`crate::Error::Busy`].
     pub append_stall_timeout: Duration,
+    /// Bytes of decoded row groups kept for later queries (see
+    /// `db::cache`); 0 turns the cache off.
+    pub cache_bytes: usize,
     /// Compact a partition once it has this many segments.
     pub compaction_min_segments: usize,
     /// How often the background thread looks for sealing, retention and
@@ -68,6 +71,7 @@ impl Default for Options {
             max_disk_bytes: None,
             max_frozen_memtables: 2,
             append_stall_timeout: Duration::from_secs(30),
+            cache_bytes: 128 << 20,
             compaction_min_segments: 4,
             maintenance_interval: Duration::from_secs(5),
             background: true,

@@ -132,6 +132,14 @@ fn figure_defs() -> Vec<(String, String, bool, Getter)> {
             Box::new(move |s| s.query(id).map(|q| q.median.as_secs_f64() * 1000.0)),
         ));
     }
+    for (id, _) in QUERY_SET.iter().take(6) {
+        defs.push((
+            format!("{}_first_ms", id.to_lowercase()),
+            format!("{id} first run after open (ms)"),
+            false,
+            Box::new(move |s| s.query(id).and_then(|q| q.first_ms)),
+        ));
+    }
     for (id, what) in [("Q7", "paging"), ("Q8", "replay")] {
         defs.push((
             format!("{}_events_per_sec", id.to_lowercase()),

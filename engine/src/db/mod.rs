@@ -16,6 +16,7 @@
 
 mod aggregate;
 mod append;
+mod cache;
 mod commit;
 mod compaction;
 mod maintenance;
@@ -160,6 +161,8 @@ pub(crate) struct Inner {
     /// Notified whenever a frozen memtable has been sealed (appends held
     /// back by `append::wait_for_sealing` wait on it).
     pub sealed_signal: (Mutex<()>, parking_lot::Condvar),
+    /// Decoded row groups kept for later queries.
+    pub cache: Mutex<cache::GroupCache>,
     /// Held for the whole of one compaction step: one merge at a time.
     pub compaction: Mutex<()>,
     pub compaction_tx: Mutex<Option<Sender<maintenance::MaintenanceMsg>>>,
@@ -238,6 +241,8 @@ pub struct Stats {
     pub wal_bytes: u64,
     /// Observations superseded by newer ones.
     pub superseded: u64,
+    /// Bytes of decoded row groups held by the cache.
+    pub cache_bytes: u64,
 }
 
 /// An open kevdb database. Cheap to share across threads (`&Db` is enough
@@ -347,6 +352,11 @@ impl Db {
         compaction::compact_while(&self.inner, || true)
     }
 
+    /// Empties the cache of decoded row groups (see `Options::cache_bytes`).
+    pub fn clear_cache(&self) {
+        *self.inner.cache.lock() = cache::GroupCache::new(self.inner.options.cache_bytes);
+    }
+
     /// Damage found while serving queries (damaged blocks are skipped, never
     /// served).
     pub fn damage(&self) -> Vec<String> {
@@ -373,6 +383,7 @@ impl Db {
             segment_bytes: segs.iter().map(|s| s.entry.bytes).sum(),
             wal_bytes,
             superseded: self.inner.superseded.read().len(),
+            cache_bytes: self.inner.cache.lock().used() as u64,
         }
     }
 

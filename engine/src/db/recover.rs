@@ -118,6 +118,7 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
         commit_signal: (Mutex::new(()), parking_lot::Condvar::new()),
         sealed_signal: (Mutex::new(()), parking_lot::Condvar::new()),
         compaction: Mutex::new(()),
+        cache: Mutex::new(super::cache::GroupCache::new(options.cache_bytes)),
         compaction_tx: Mutex::new(None),
         token_key,
         options,

@@ -202,30 +202,44 @@ impl QueryIter {
         // Filters the postings answered exactly need no second look.
         let residual: Vec<&crate::query::FieldFilter> =
             query.filters.iter().filter(|f| !(indexed && plan::has_posting(f.field))).collect();
-        let decoded = segment
-            .reader
-            .read_group_cols(g, plan::filter_columns(residual.iter().copied()) | FIRST_SEEN_COLUMN)
-            .and_then(|mut group| {
-                let superseded = self.inner.superseded.read();
-                let purged = self.inner.purged.read();
-                let hits: Vec<usize> = (0..group.rows)
-                    .filter(|&i| {
-                        candidates.as_ref().is_none_or(|c| c.contains(group_starts[g] + i as u32))
-                            && group.seq[i] <= hi
-                            && !purged.contains(group.seq[i])
-                            && key(query.order, group.last_seen[i], group.seq[i]) < below
-                            && query.in_window(group.first_seen[i], group.last_seen[i])
-                            && residual.iter().all(|f| f.matches(&GroupRow(&group, i)))
-                            && (query.history || superseded.is_latest(group.seq[i], hi))
-                    })
-                    .collect();
-                drop(superseded);
-                drop(purged);
-                if !hits.is_empty() {
-                    segment.reader.load_columns(&mut group, ALL_COLUMNS)?;
+        let mask = plan::filter_columns(residual.iter().copied()) | FIRST_SEEN_COLUMN;
+        let inner = &self.inner;
+        let decoded = inner.decoded_group(segment, g, mask).and_then(|group| {
+            let superseded = inner.superseded.read();
+            let purged = inner.purged.read();
+            let any_purged = !purged.is_empty();
+            let ok = |i: usize| {
+                let seq = group.seq[i];
+                seq <= hi
+                    && !(any_purged && purged.contains(seq))
+                    && key(query.order, group.last_seen[i], seq) < below
+                    && query.in_window(group.first_seen[i], group.last_seen[i])
+                    && residual.iter().all(|f| f.matches(&GroupRow(&group, i)))
+                    && (query.history || superseded.is_latest(seq, hi))
+            };
+            let hits: Vec<usize> = match candidates {
+                // Only the candidate rows, straight from the bitmap.
+                Some(c) => {
+                    let range = group_starts[g]..group_starts[g] + group.rows as u32;
+                    let mut hits = Vec::new();
+                    let mut cursor = c.cursor();
+                    cursor.reset_at_or_after(range.start);
+                    while let Some(row) = cursor.current().filter(|r| range.contains(r)) {
+                        let i = (row - range.start) as usize;
+                        if ok(i) {
+                            hits.push(i);
+                        }
+                        cursor.move_next();
+                    }
+                    hits
                 }
-                Ok((group, hits))
-            });
+                None => (0..group.rows).filter(|&i| ok(i)).collect(),
+            };
+            drop(superseded);
+            drop(purged);
+            let group = if hits.is_empty() { group } else { inner.decoded_group(segment, g, ALL_COLUMNS)? };
+            Ok((group, hits))
+        });
         let (group, hits) = match decoded {
             Ok(x) => x,
             Err(e) => {

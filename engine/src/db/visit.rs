@@ -84,7 +84,7 @@ pub(crate) fn for_each_match(
             let max_last = footer.row_groups[g].max_last_seen.to_native();
             let check_first = query.until.is_some_and(|u| max_last >= u.0);
             let group_mask = if check_first { mask | FIRST_SEEN_COLUMN } else { mask };
-            let group = match segment.reader.read_group_cols(g, group_mask) {
+            let group = match inner.decoded_group(segment, g, group_mask) {
                 Ok(group) => group,
                 Err(e) => {
                     inner.report_damage(format!("row group {g} skipped: {e}"));

@@ -67,6 +67,13 @@ pub(crate) struct StrColumn {
 }
 
 impl StrColumn {
+    /// Heap bytes held.
+    pub(crate) fn heap_bytes(&self) -> usize {
+        self.text.len()
+            + self.spans.len() * std::mem::size_of::<Option<(u32, u32)>>()
+            + self.codes.as_ref().map_or(0, |c| c.len() * 4)
+    }
+
     /// The value of row `i`.
     pub(crate) fn get(&self, i: usize) -> Option<&str> {
         let value = match &self.codes {

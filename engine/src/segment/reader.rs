@@ -272,17 +272,17 @@ impl SegmentReader {
         let mut g = DecodedGroup {
             group,
             rows,
-            seq,
-            last_seen,
-            first_seen: Vec::new(),
+            seq: Arc::new(seq),
+            last_seen: Arc::new(last_seen),
+            first_seen: Arc::default(),
             loaded: BASE_COLUMNS,
-            shapes: Vec::new(),
-            presence: Vec::new(),
-            cluster: StrColumn::default(),
-            strs: vec![StrColumn::default(); StrField::COUNT],
-            times: vec![Vec::new(); TimeField::COUNT],
-            ints: vec![Vec::new(); IntField::COUNT],
-            residual: StrColumn::default(),
+            shapes: Arc::default(),
+            presence: Arc::default(),
+            cluster: Arc::default(),
+            strs: vec![Arc::default(); StrField::COUNT],
+            times: vec![Arc::default(); TimeField::COUNT],
+            ints: vec![Arc::default(); IntField::COUNT],
+            residual: Arc::default(),
         };
         self.load_columns(&mut g, mask)?;
         Ok(g)
@@ -311,12 +311,13 @@ impl SegmentReader {
         let want = |c: usize| mask & (1u64 << c) != 0 && g.loaded & (1u64 << c) == 0;
         let opt = |v: u64, base: i64| if v == 0 { None } else { Some(unzigzag(v - 1).wrapping_add(base)) };
         if want(col::FIRST_SEEN) {
-            g.first_seen = self
-                .ints(group, col::FIRST_SEEN, rows)?
-                .into_iter()
-                .zip(&g.last_seen)
-                .map(|(d, l)| l.wrapping_sub(unzigzag(d)))
-                .collect();
+            g.first_seen = Arc::new(
+                self.ints(group, col::FIRST_SEEN, rows)?
+                    .into_iter()
+                    .zip(g.last_seen.iter())
+                    .map(|(d, l)| l.wrapping_sub(unzigzag(d)))
+                    .collect(),
+            );
         }
         if want(col::SHAPE) {
             g.shapes = self
@@ -331,32 +332,34 @@ impl SegmentReader {
                         )
                     })
                 })
-                .collect::<Result<Vec<_>>>()?;
+                .collect::<Result<Vec<_>>>()
+                .map(Arc::new)?;
         }
         if want(col::PRESENCE) {
-            g.presence = self.ints(group, col::PRESENCE, rows)?;
+            g.presence = Arc::new(self.ints(group, col::PRESENCE, rows)?);
         }
         if want(col::CLUSTER) {
-            g.cluster = self.strings(group, col::CLUSTER, rows)?;
+            g.cluster = Arc::new(self.strings(group, col::CLUSTER, rows)?);
         }
         for s in 0..StrField::COUNT {
             if want(col::STR_BASE + s) {
-                g.strs[s] = self.strings(group, col::STR_BASE + s, rows)?;
+                g.strs[s] = Arc::new(self.strings(group, col::STR_BASE + s, rows)?);
             }
         }
         for t in 0..TimeField::COUNT {
             if want(col::TIME_BASE + t) {
                 let raw = self.ints(group, col::TIME_BASE + t, rows)?;
-                g.times[t] = raw.into_iter().zip(&g.last_seen).map(|(v, l)| opt(v, *l)).collect();
+                g.times[t] = Arc::new(raw.into_iter().zip(g.last_seen.iter()).map(|(v, l)| opt(v, *l)).collect());
             }
         }
         for k in 0..IntField::COUNT {
             if want(col::INT_BASE + k) {
-                g.ints[k] = self.ints(group, col::INT_BASE + k, rows)?.into_iter().map(|v| opt(v, 0)).collect();
+                g.ints[k] =
+                    Arc::new(self.ints(group, col::INT_BASE + k, rows)?.into_iter().map(|v| opt(v, 0)).collect());
             }
         }
         if want(col::RESIDUAL) {
-            g.residual = self.strings(group, col::RESIDUAL, rows)?;
+            g.residual = Arc::new(self.strings(group, col::RESIDUAL, rows)?);
         }
         g.loaded |= mask;
         Ok(())
@@ -397,27 +400,41 @@ fn decompress(bytes: &[u8], raw_len: usize) -> std::io::Result<Vec<u8>> {
     })
 }
 
-/// One row group decoded into columns (some of them: see `loaded`).
-#[derive(Debug)]
+/// One row group decoded into columns (some of them: see `loaded`). Each
+/// column is shared, so a clone is cheap: the decoded-group cache hands out
+/// clones and extends them with more columns.
+#[derive(Debug, Clone)]
 pub(crate) struct DecodedGroup {
     /// Which row group of its segment this is.
     pub group: usize,
     pub rows: usize,
-    pub seq: Vec<u64>,
-    pub last_seen: Vec<i64>,
-    pub first_seen: Vec<i64>,
+    pub seq: Arc<Vec<u64>>,
+    pub last_seen: Arc<Vec<i64>>,
+    pub first_seen: Arc<Vec<i64>>,
     /// Bit = column id, set for decoded columns.
     loaded: u64,
-    shapes: Vec<ApiShape>,
-    presence: Vec<u64>,
-    cluster: StrColumn,
-    strs: Vec<StrColumn>,
-    times: Vec<Vec<Option<i64>>>,
-    ints: Vec<Vec<Option<i64>>>,
-    residual: StrColumn,
+    shapes: Arc<Vec<ApiShape>>,
+    presence: Arc<Vec<u64>>,
+    cluster: Arc<StrColumn>,
+    strs: Vec<Arc<StrColumn>>,
+    times: Vec<Arc<Vec<Option<i64>>>>,
+    ints: Vec<Arc<Vec<Option<i64>>>>,
+    residual: Arc<StrColumn>,
 }
 
 impl DecodedGroup {
+    /// Heap bytes the decoded columns take (for the cache's budget).
+    pub(crate) fn heap_bytes(&self) -> usize {
+        let vec = |len: usize, size: usize| len * size;
+        vec(self.seq.len() + self.presence.len(), 8)
+            + vec(self.last_seen.len() + self.first_seen.len(), 8)
+            + self.shapes.len()
+            + self.cluster.heap_bytes()
+            + self.residual.heap_bytes()
+            + self.strs.iter().map(|c| c.heap_bytes()).sum::<usize>()
+            + self.times.iter().chain(&self.ints).map(|c| vec(c.len(), 16)).sum::<usize>()
+    }
+
     /// True when every column in `mask` is decoded.
     pub(crate) fn has(&self, mask: u64) -> bool {
         self.loaded & mask == mask

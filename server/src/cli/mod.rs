@@ -123,6 +123,10 @@ pub struct ServeArgs {
     /// Keep segments under this size, dropping the oldest days (e.g. 50GiB).
     #[arg(long)]
     pub max_disk: Option<String>,
+    /// Memory for decoded row groups kept between queries (e.g. 512MiB; 0
+    /// turns the cache off).
+    #[arg(long, default_value = "128MiB")]
+    pub cache: String,
     /// Cluster name given to events written without one.
     #[arg(long, default_value = "default")]
     pub cluster: String,

@@ -70,7 +70,14 @@ impl TryFrom<ServeArgs> for ServeConfig {
         if a.collect {
             super::collect::check_cluster(&a.cluster)?;
         }
-        let options = Options { retention, max_disk_bytes, default_cluster: a.cluster.clone(), ..Options::default() };
+        let cache_bytes = usize::try_from(parse_size(&a.cache).context("--cache")?).unwrap_or(usize::MAX);
+        let options = Options {
+            retention,
+            max_disk_bytes,
+            cache_bytes,
+            default_cluster: a.cluster.clone(),
+            ..Options::default()
+        };
         let auth = a.token_auth_file.as_deref().map(TokenAuth::load).transpose()?.map(Arc::new);
         let tls = match (&a.tls_cert_file, &a.tls_private_key_file) {
             (Some(c), Some(k)) => Some(TlsConfig::load(c, k)?),

@@ -148,6 +148,7 @@ pub(crate) async fn handler(State(state): State<Arc<AppState>>) -> Response {
         gauge("kevdb_segment_bytes", "Bytes of live segments.", s.segment_bytes);
         gauge("kevdb_wal_bytes", "Bytes of WAL files.", s.wal_bytes);
         gauge("kevdb_disk_bytes", "Bytes on disk (segments and WAL).", s.segment_bytes + s.wal_bytes);
+        gauge("kevdb_cache_bytes", "Bytes of decoded row groups held for later queries.", s.cache_bytes);
     }
     let _ = writeln!(
         out,
