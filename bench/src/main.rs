@@ -142,7 +142,9 @@ fn main() -> anyhow::Result<()> {
             println!("{}", macrobench::run_one(&system, &phase, &data_file, &dir, runs, targets.as_deref())?);
         }
         Command::Queries { data, runs, only } => {
+            let opened = Instant::now();
             let db = Db::open(&data, Options { background: false, ..Options::default() })?;
+            println!("opened in {:.1} ms", opened.elapsed().as_secs_f64() * 1000.0);
             println!("{} events, {} observations", db.count(&Query::new())?, db.last_seq());
             println!("{:<4} {:>12} {:>12} {:>9} {:>14}  query", "id", "median", "first", "rows", "events/s");
             for r in kevdb_bench::queries::run(&db, runs, &only)? {

@@ -19,10 +19,10 @@ use super::{Inner, SegmentHandle};
 use crate::error::{Error, Result};
 use crate::fsutil::sync_dir;
 use crate::row::StoredEvent;
-use crate::segment::SegmentMeta;
+use crate::segment::{DecodedGroup, SegmentMeta};
 use crossbeam_channel::{Receiver, RecvTimeoutError, TryRecvError};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::sync::Arc;
 
 pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<MaintenanceMsg>) -> std::thread::JoinHandle<()> {
@@ -150,23 +150,39 @@ fn pick(
     None
 }
 
-/// Rows of one segment in ascending (last-seen, seq) order.
+/// Rows of one segment in ascending (last-seen, seq) order. One decoded row
+/// group is held at a time, in its columnar form: each row is built only
+/// when the merge takes it, so a merge of N inputs holds N groups' columns,
+/// not N groups of built events.
 struct AscendingRows<'a> {
     segment: &'a SegmentHandle,
     next_group: usize,
-    buf: VecDeque<StoredEvent>,
+    group: Option<DecodedGroup>,
+    next_row: usize,
     /// Purged seqs: dropped here, which is how purges free disk space.
     purged: &'a roaring::RoaringTreemap,
 }
 
 impl AscendingRows<'_> {
     fn next_row(&mut self) -> Result<Option<StoredEvent>> {
-        while self.buf.is_empty() && self.next_group < self.segment.reader.group_count() {
-            let g = self.segment.reader.read_group(self.next_group)?;
+        loop {
+            if let Some(g) = &self.group {
+                while self.next_row < g.rows {
+                    let i = self.next_row;
+                    self.next_row += 1;
+                    if !self.purged.contains(g.seq[i]) {
+                        return Ok(Some(g.event(i)));
+                    }
+                }
+            }
+            if self.next_group >= self.segment.reader.group_count() {
+                self.group = None;
+                return Ok(None);
+            }
+            self.group = Some(self.segment.reader.read_group(self.next_group)?);
             self.next_group += 1;
-            self.buf.extend((0..g.rows).filter(|&i| !self.purged.contains(g.seq[i])).map(|i| g.event(i)));
+            self.next_row = 0;
         }
-        Ok(self.buf.pop_front())
     }
 }
 
@@ -177,7 +193,7 @@ fn merge_segments(inner: &Inner, day: i32, id: u64, inputs: &[Arc<SegmentHandle>
     let purged = inner.purged.read().clone();
     let mut sources: Vec<AscendingRows<'_>> = inputs
         .iter()
-        .map(|s| AscendingRows { segment: s, next_group: 0, buf: VecDeque::new(), purged: &purged })
+        .map(|s| AscendingRows { segment: s, next_group: 0, group: None, next_row: 0, purged: &purged })
         .collect();
     let outcome = (|| -> Result<()> {
         let mut heap = BinaryHeap::new();
