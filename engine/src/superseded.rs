@@ -58,6 +58,11 @@ impl Superseded {
         self.recent.push_back((new, old));
     }
 
+    /// Every superseded seq.
+    pub(crate) fn set(&self) -> &RoaringTreemap {
+        &self.set
+    }
+
     /// Adds seqs known superseded (from files at open).
     pub(crate) fn extend(&mut self, seqs: &RoaringTreemap) {
         self.set |= seqs;

@@ -89,6 +89,10 @@ pub(crate) fn segment_writer(inner: &Inner, day: i32, id: u64) -> Result<Segment
     )
 }
 
+/// Superseded-set files are folded into one once a seal would list more
+/// than this many (see `seal_one`).
+pub(crate) const MAX_SUPERSEDED_FILES: usize = 16;
+
 /// Seals every frozen memtable, oldest first.
 pub(crate) fn seal_frozen(inner: &Inner) -> Result<()> {
     let mut manifest = inner.manifest.lock();
@@ -131,14 +135,33 @@ fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> R
     next.next_segment_id = next_id;
     next.sealed_seq = sealed_seq;
     next.segments.extend(written.iter().map(entry_of));
+    let sup_dir = inner.dir.join("superseded");
+    let mut folded = Vec::new();
     if !frozen.superseded.is_empty() {
         let name = superseded::file_name(sealed_seq);
-        superseded::store_file(&inner.dir.join("superseded"), &name, &frozen.superseded)?;
-        next.superseded.push(name);
+        if next.superseded.len() >= MAX_SUPERSEDED_FILES {
+            // Fold every listed file into this one: each costs a read at open.
+            let mut all = frozen.superseded.clone();
+            for old in &next.superseded {
+                all |= superseded::load_file(&sup_dir.join(old))?;
+            }
+            superseded::store_file(&sup_dir, &name, &all)?;
+            folded = std::mem::replace(&mut next.superseded, vec![name]);
+        } else {
+            superseded::store_file(&sup_dir, &name, &frozen.superseded)?;
+            next.superseded.push(name);
+        }
     }
     let handles = open_handles(&written)?;
     next.store(&inner.dir)?;
     *manifest = next;
+    if !folded.is_empty() {
+        for old in &folded {
+            let path = sup_dir.join(old);
+            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+        }
+        sync_dir(&sup_dir)?;
+    }
     {
         let mut state = inner.state.write();
         let mut segments = state.version.segments.clone();
@@ -251,6 +274,61 @@ pub(crate) fn enforce_retention(inner: &Inner, now: Timestamp) -> Result<Retenti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn superseded_files_are_folded_and_still_hide_replaced_observations() {
+        use crate::model::{ApiShape, Event, IntField, StrField, TimeField};
+        use crate::{Db, Options, Query};
+        let obs = |uid: usize, count: i64| {
+            let mut e = Event::new(ApiShape::CoreV1);
+            e.set_str(StrField::MetadataUid, Some(format!("u{uid}")));
+            e.set_str(StrField::MetadataNamespace, Some("ns"));
+            e.set_str(StrField::MetadataResourceVersion, Some(count.to_string()));
+            e.set_int(IntField::Count, Some(count));
+            e.set_time(TimeField::FirstTimestamp, Some(Timestamp::from_secs(1_790_000_000)));
+            e.set_time(TimeField::LastTimestamp, Some(Timestamp::from_secs(1_790_000_000 + count)));
+            e
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let opts = Options { background: false, ..Options::default() };
+        let db = Db::open(dir.path(), opts.clone()).unwrap();
+        // Every seal after the first supersedes the previous observation of
+        // each of 10 events: one superseded file per seal, 40 seals.
+        for round in 1..=41 {
+            db.append((0..10).map(|uid| obs(uid, round)).collect()).unwrap();
+            db.flush().unwrap();
+        }
+        let files = || std::fs::read_dir(dir.path().join("superseded")).unwrap().count();
+        assert!(files() <= MAX_SUPERSEDED_FILES, "{} files", files());
+        let check = |db: &Db| {
+            let latest: Vec<_> = db.query(&Query::new()).unwrap().collect();
+            assert_eq!(latest.len(), 10);
+            assert!(latest.iter().all(|r| r.event.int(IntField::Count) == Some(41)));
+            assert_eq!(db.query(&Query::new().history(true)).unwrap().count(), 410);
+        };
+        check(&db);
+        db.close().unwrap();
+        let db = Db::open(dir.path(), opts.clone()).unwrap();
+        assert!(db.open_report().is_clean(), "{:?}", db.open_report());
+        check(&db);
+        db.close().unwrap();
+
+        // A database from before folding: one file per seal. Open folds them.
+        let mut manifest = Manifest::load(dir.path()).unwrap().unwrap();
+        let sup_dir = dir.path().join("superseded");
+        let all = superseded::load_file(&sup_dir.join(&manifest.superseded[0])).unwrap();
+        for (i, seq) in all.iter().enumerate() {
+            let name = superseded::file_name(i as u64 + 1);
+            superseded::store_file(&sup_dir, &name, &std::iter::once(seq).collect()).unwrap();
+            manifest.superseded.push(name);
+        }
+        manifest.store(dir.path()).unwrap();
+        assert!(files() > MAX_SUPERSEDED_FILES);
+        let db = Db::open(dir.path(), opts).unwrap();
+        assert!(db.open_report().is_clean(), "{:?}", db.open_report());
+        assert_eq!(files(), 1);
+        check(&db);
+    }
 
     #[test]
     fn day_names_round_trip() {

@@ -12,7 +12,7 @@ use crate::manifest::Manifest;
 use crate::memtable::Memtable;
 use crate::options::Options;
 use crate::row::{SeqNo, StoredEvent};
-use crate::segment::{parse_segment_file_name, segment_file_name, SegmentReader};
+use crate::segment::{parse_segment_file_name, prefetch_for_open, segment_file_name, SegmentReader};
 use crate::superseded::{self, Superseded};
 use crate::wal::{list_wal_files, read_wal_file, WalWriter};
 use parking_lot::{Mutex, RwLock};
@@ -70,21 +70,31 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
     remove_leftovers(dir, &manifest, &mut report)?;
 
     let mut segments = Vec::new();
+    let segment_path =
+        |entry: &crate::manifest::SegmentEntry| partition_dir(dir, entry.day).join(segment_file_name(entry.id));
     for entry in &manifest.segments {
-        let path = partition_dir(dir, entry.day).join(segment_file_name(entry.id));
-        match SegmentReader::open(&path) {
+        prefetch_for_open(&segment_path(entry));
+    }
+    let opened = parallel_map(&manifest.segments, |entry| SegmentReader::open(&segment_path(entry)));
+    for (entry, opened) in manifest.segments.iter().zip(opened) {
+        match opened {
             Ok(reader) => segments.push(Arc::new(SegmentHandle { entry: entry.clone(), reader })),
             Err(e) => report.damaged.push(format!("segment not served: {e}")),
         }
     }
     let mut superseded = Superseded::default();
-    for name in &manifest.superseded {
-        match superseded::load_file(&dir.join("superseded").join(name)) {
+    let loaded = parallel_map(&manifest.superseded, |name| superseded::load_file(&dir.join("superseded").join(name)));
+    for seqs in loaded {
+        match seqs {
             Ok(seqs) => superseded.extend(&seqs),
             Err(e) => report
                 .damaged
                 .push(format!("superseded set incomplete (latest-only queries may show replaced observations): {e}")),
         }
+    }
+
+    if manifest.superseded.len() > maintenance::MAX_SUPERSEDED_FILES && report.damaged.is_empty() {
+        fold_superseded(dir, &mut manifest, &superseded)?;
     }
 
     let mut purged = roaring::RoaringTreemap::new();
@@ -146,6 +156,43 @@ fn decode_key(hex: &str) -> Option<[u8; 32]> {
         *b = u8::from_str_radix(hex.get(2 * i..2 * i + 2)?, 16).ok()?;
     }
     Some(k)
+}
+
+/// Rewrites the superseded files a manifest lists as one (databases written
+/// before seals folded them had one per seal, each a read at open). The
+/// union goes into the newest listed file's name, atomically, so a crash at
+/// any point leaves listed files whose union is unchanged.
+fn fold_superseded(dir: &Path, manifest: &mut Manifest, all: &Superseded) -> Result<()> {
+    let sup_dir = dir.join("superseded");
+    let Some(newest) = manifest.superseded.iter().max().cloned() else { return Ok(()) };
+    superseded::store_file(&sup_dir, &newest, all.set())?;
+    let folded: Vec<String> = manifest.superseded.drain(..).filter(|n| *n != newest).collect();
+    manifest.superseded.push(newest);
+    manifest.store(dir)?;
+    for name in folded {
+        let path = sup_dir.join(name);
+        std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+    }
+    sync_dir(&sup_dir)
+}
+
+/// Threads `parallel_map` uses: opening is bound by the disk's latency (a
+/// few small reads per file), not by the CPU, so more threads than cores
+/// help a cold open.
+const OPEN_THREADS: usize = 16;
+
+/// `items.map(f)`, in order, on up to [`OPEN_THREADS`] threads.
+fn parallel_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    if items.len() < 2 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(OPEN_THREADS);
+    let f = &f;
+    std::thread::scope(|s| {
+        let handles: Vec<_> =
+            items.chunks(chunk).map(|c| s.spawn(move || c.iter().map(f).collect::<Vec<R>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))).collect()
+    })
 }
 
 /// Deletes files the manifest does not know: segments and temporary files

@@ -39,6 +39,7 @@
 mod column;
 mod footer;
 mod mmap;
+pub(crate) use mmap::prefetch_for_open;
 mod reader;
 mod writer;
 
