@@ -8,7 +8,7 @@
 use super::metrics::{kind, Kind};
 use super::status::ApiError;
 use axum::extract::{Request, State};
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use std::sync::Arc;
@@ -34,10 +34,8 @@ pub(crate) async fn admit(State(gate): State<Gate>, req: Request, next: Next) ->
         return next.run(req).await;
     }
     let Ok(_permit) = gate.slots.clone().try_acquire_owned() else {
-        let mut res = ApiError::too_many("too many requests have been sent to the server, please try again later")
+        return ApiError::too_many("too many requests have been sent to the server, please try again later")
             .into_response();
-        res.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
-        return res;
     };
     match tokio::time::timeout(gate.timeout, next.run(req)).await {
         Ok(res) => res,

@@ -86,6 +86,11 @@ impl From<kevdb_engine::Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (self.code, axum::Json(self.to_status())).into_response()
+        let mut res = (self.code, axum::Json(self.to_status())).into_response();
+        if self.code == StatusCode::TOO_MANY_REQUESTS {
+            // client-go and the exporters back off and retry on 429 with this.
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, axum::http::HeaderValue::from_static("1"));
+        }
+        res
     }
 }
