@@ -202,7 +202,12 @@ fn merge_segments(inner: &Inner, day: i32, id: u64, inputs: &[Arc<SegmentHandle>
                 heap.push(Reverse(((row.last_seen(), row.seq), i, HeapRow(row))));
             }
         }
+        let mut merged = 0u64;
         while let Some(Reverse((_, i, HeapRow(row)))) = heap.pop() {
+            merged += 1;
+            if merged % 4096 == 0 && inner.closing.load(std::sync::atomic::Ordering::Acquire) {
+                return Err(Error::Closed);
+            }
             w.push(row)?;
             if let Some(next) = sources[i].next_row()? {
                 heap.push(Reverse(((next.last_seen(), next.seq), i, HeapRow(next))));
@@ -212,6 +217,10 @@ fn merge_segments(inner: &Inner, day: i32, id: u64, inputs: &[Arc<SegmentHandle>
     })();
     match outcome {
         Ok(()) => Ok(Some(w.finish()?)),
+        Err(Error::Closed) => {
+            w.abort();
+            Ok(None)
+        }
         Err(e) => {
             w.abort();
             inner.report_damage(format!("compaction of partition {} skipped: {e}", super::maintenance::day_name(day)));

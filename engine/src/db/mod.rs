@@ -165,6 +165,8 @@ pub(crate) struct Inner {
     pub cache: Mutex<cache::GroupCache>,
     /// Held for the whole of one compaction step: one merge at a time.
     pub compaction: Mutex<()>,
+    /// Set when the database closes: a merge in progress gives up.
+    pub closing: std::sync::atomic::AtomicBool,
     pub compaction_tx: Mutex<Option<Sender<maintenance::MaintenanceMsg>>>,
     /// Authenticates continue tokens (from the manifest).
     pub token_key: [u8; 32],
@@ -398,6 +400,7 @@ impl Db {
         if let Some(tx) = self.inner.maintenance_tx.lock().take() {
             let _ = tx.send(maintenance::MaintenanceMsg::Stop);
         }
+        self.inner.closing.store(true, Ordering::Release);
         if let Some(tx) = self.inner.compaction_tx.lock().take() {
             let _ = tx.send(maintenance::MaintenanceMsg::Stop);
         }

@@ -193,6 +193,8 @@ enum ItemState {
     Stored { accepted: bool, seq: u64, uid: String },
     /// Not an event, or refused: why.
     Failed(String),
+    /// Not stored because kevdb is holding writes back: retry later.
+    Busy(String),
 }
 
 /// One action of a bulk request.
@@ -284,7 +286,17 @@ async fn bulk(
     }
     if !events.is_empty() {
         let uids: Vec<String> = events.iter().map(|e| e.uid().to_owned()).collect();
-        let report = blocking(move || Ok(state.db.append(events)?)).await?;
+        let report = match blocking(move || Ok(state.db.append(events)?)).await {
+            // Held back by sealing: each item fails as Elasticsearch's own
+            // rejections do (429), and the clients retry them.
+            Err(e) if e.code == axum::http::StatusCode::TOO_MANY_REQUESTS => {
+                for &i in &owners {
+                    items[i].state = ItemState::Busy(e.message.clone());
+                }
+                return Ok(bulk_response(&items, started));
+            }
+            other => other?,
+        };
         metrics::record_append(report.accepted, report.duplicates, report.rejected.len());
         let rejected: HashMap<usize, &str> = report.rejected.iter().map(|r| (r.index, r.reason.as_str())).collect();
         // Accepted events took consecutive seqs in batch order.
@@ -300,7 +312,12 @@ async fn bulk(
             };
         }
     }
-    let errors = items.iter().any(|i| matches!(i.state, ItemState::Failed(_)));
+    Ok(bulk_response(&items, started))
+}
+
+/// The `_bulk` answer: always 200, one result per item.
+fn bulk_response(items: &[BulkItem], started: std::time::Instant) -> Response {
+    let errors = items.iter().any(|i| matches!(i.state, ItemState::Failed(_) | ItemState::Busy(_)));
     let results: Vec<Value> = items
         .iter()
         .map(|item| {
@@ -312,14 +329,17 @@ async fn bulk(
                     "_index": item.index, "_type": "_doc", "_id": item.id, "status": 400,
                     "error": error_body("mapper_parsing_exception", reason),
                 }),
+                ItemState::Busy(reason) => json!({
+                    "_index": item.index, "_type": "_doc", "_id": item.id, "status": 429,
+                    "error": error_body("es_rejected_execution_exception", reason),
+                }),
                 // Every pending event was handed to the append above.
                 ItemState::Pending(_) => json!({ "status": 500 }),
             };
             json!({ item.action.clone(): body })
         })
         .collect();
-    Ok(Json(json!({ "took": started.elapsed().as_millis() as u64, "errors": errors, "items": results }))
-        .into_response())
+    Json(json!({ "took": started.elapsed().as_millis() as u64, "errors": errors, "items": results })).into_response()
 }
 
 #[cfg(test)]
