@@ -205,7 +205,7 @@ fn merge_segments(inner: &Inner, day: i32, id: u64, inputs: &[Arc<SegmentHandle>
         let mut merged = 0u64;
         while let Some(Reverse((_, i, HeapRow(row)))) = heap.pop() {
             merged += 1;
-            if merged % 4096 == 0 && inner.closing.load(std::sync::atomic::Ordering::Acquire) {
+            if merged.is_multiple_of(4096) && inner.closing.load(std::sync::atomic::Ordering::Acquire) {
                 return Err(Error::Closed);
             }
             w.push(row)?;
