@@ -32,13 +32,40 @@ struct Head {
     source: usize,
 }
 
+/// The rows of one decoded row group that passed every check, in output
+/// order.
+#[derive(Debug)]
+enum GroupRows {
+    /// Built already (label and text checks needed the built event).
+    Built(VecDeque<StoredEvent>),
+    /// Row indexes into `group`, built when taken.
+    Lazy { group: Arc<DecodedGroup>, rows: VecDeque<usize> },
+}
+
+impl GroupRows {
+    /// (last seen, seq) of the next row.
+    fn front_key(&self) -> Option<(i64, u64)> {
+        match self {
+            GroupRows::Built(rows) => rows.front().map(|r| (r.last_seen().0, r.seq.0)),
+            GroupRows::Lazy { group, rows } => rows.front().map(|&i| (group.last_seen[i], group.seq[i])),
+        }
+    }
+
+    fn pop_front(&mut self) -> Option<StoredEvent> {
+        match self {
+            GroupRows::Built(rows) => rows.pop_front(),
+            GroupRows::Lazy { group, rows } => rows.pop_front().map(|i| group.event(i)),
+        }
+    }
+}
+
 #[derive(Debug)]
 enum Source {
     Rows(VecDeque<StoredEvent>),
     Segment {
         segment: Arc<SegmentHandle>,
         groups: Vec<usize>,
-        buf: VecDeque<StoredEvent>,
+        buf: GroupRows,
         /// Rows the indexes allow (`None`: all; then every filter is
         /// checked on decoded rows), and each group's first row.
         candidates: Option<Arc<OwnedBitmap>>,
@@ -165,7 +192,7 @@ impl QueryIter {
             it.sources.push(Source::Segment {
                 segment: segment.clone(),
                 groups,
-                buf: VecDeque::new(),
+                buf: GroupRows::Built(VecDeque::new()),
                 candidates,
                 group_starts,
             });
@@ -247,6 +274,16 @@ impl QueryIter {
                 return;
             }
         };
+        if query.labels.is_empty() && (indexed || text.is_none()) {
+            // Every check is done: build each row only when the merge takes
+            // it (a page often ends long before a group's last hit).
+            let mut rows: VecDeque<usize> = hits.into();
+            if query.order == Order::NewestFirst {
+                rows.make_contiguous().reverse();
+            }
+            *buf = GroupRows::Lazy { group, rows };
+            return;
+        }
         let mut rows: Vec<StoredEvent> = hits
             .into_iter()
             .map(|i| group.event(i))
@@ -257,16 +294,16 @@ impl QueryIter {
         if query.order == Order::NewestFirst {
             rows.reverse();
         }
-        *buf = rows.into();
+        *buf = GroupRows::Built(rows.into());
     }
 
     fn head_of(&self, source: usize) -> Option<Head> {
         let order = self.query.order;
-        let row = match &self.sources[source] {
-            Source::Rows(rows) => rows.front(),
-            Source::Segment { buf, .. } => buf.front(),
+        let (last_seen, seq) = match &self.sources[source] {
+            Source::Rows(rows) => rows.front().map(|r| (r.last_seen().0, r.seq.0)),
+            Source::Segment { buf, .. } => buf.front_key(),
         }?;
-        Some(Head { key: key(order, row.last_seen().0, row.seq.0), lazy: false, source })
+        Some(Head { key: key(order, last_seen, seq), lazy: false, source })
     }
 }
 
