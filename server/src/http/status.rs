@@ -94,3 +94,19 @@ impl IntoResponse for ApiError {
         res
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn held_back_writes_are_429_with_retry_after() {
+        let e = ApiError::from(kevdb_engine::Error::Busy("sealing lags".into()));
+        assert_eq!((e.code, e.reason), (StatusCode::TOO_MANY_REQUESTS, "TooManyRequests"));
+        let res = e.into_response();
+        assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(res.headers().get(axum::http::header::RETRY_AFTER).and_then(|v| v.to_str().ok()), Some("1"));
+        let other = ApiError::bad_request("no").into_response();
+        assert!(other.headers().get(axum::http::header::RETRY_AFTER).is_none());
+    }
+}
