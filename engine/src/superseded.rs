@@ -111,6 +111,16 @@ pub(crate) fn store_file(dir: &Path, name: &str, seqs: &RoaringTreemap) -> Resul
     write_atomic(&dir.join(name), &out)
 }
 
+/// Deletes the files `names` of directory `dir` (files folded into another),
+/// then makes the deletions durable.
+pub(crate) fn remove_files(dir: &Path, names: &[String]) -> Result<()> {
+    for name in names {
+        let path = dir.join(name);
+        std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
+    }
+    crate::fsutil::sync_dir(dir)
+}
+
 /// Reads a superseded-set file.
 pub(crate) fn load_file(path: &Path) -> Result<RoaringTreemap> {
     let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;

@@ -156,11 +156,7 @@ fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> R
     next.store(&inner.dir)?;
     *manifest = next;
     if !folded.is_empty() {
-        for old in &folded {
-            let path = sup_dir.join(old);
-            std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
-        }
-        sync_dir(&sup_dir)?;
+        superseded::remove_files(&sup_dir, &folded)?;
     }
     {
         let mut state = inner.state.write();

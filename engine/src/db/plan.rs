@@ -93,11 +93,55 @@ pub(crate) fn candidates(seg: &SegmentHandle, query: &Query, text: Option<&TextQ
     Ok(acc)
 }
 
+/// The rows of a row group (segment rows `range`) to check, as indexes into
+/// the group: only the candidates when the indexes narrowed the query, else
+/// every row.
+pub(crate) fn group_rows<'a>(
+    candidates: Option<&'a OwnedBitmap>,
+    range: std::ops::Range<u32>,
+) -> impl Iterator<Item = usize> + 'a {
+    let mut cursor = candidates.map(|c| {
+        let mut cursor = c.cursor();
+        cursor.reset_at_or_after(range.start);
+        cursor
+    });
+    let mut next_row = range.start;
+    std::iter::from_fn(move || {
+        let row = match cursor.as_mut() {
+            Some(cursor) => {
+                let row = cursor.current().filter(|r| *r < range.end)?;
+                cursor.move_next();
+                row
+            }
+            None => {
+                let row = Some(next_row).filter(|r| *r < range.end)?;
+                next_row += 1;
+                row
+            }
+        };
+        Some((row - range.start) as usize)
+    })
+}
+
 fn index_error(seg: &SegmentHandle, e: kevdb_index::Error) -> crate::Error {
     crate::Error::Corrupt {
         path: seg.reader.path().to_owned(),
         offset: 0,
         expected: "a readable index".into(),
         found: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn group_rows_are_the_candidates_inside_the_group_or_every_row() {
+        let candidates = OwnedBitmap::of(&[1, 5, 9, 10, 11, 20]);
+        let rows: Vec<usize> = group_rows(Some(&candidates), 5..11).collect();
+        assert_eq!(rows, vec![0, 4, 5]);
+        assert_eq!(group_rows(Some(&candidates), 12..20).count(), 0);
+        assert_eq!(group_rows(None, 5..8).collect::<Vec<_>>(), vec![0, 1, 2]);
     }
 }

@@ -170,11 +170,7 @@ fn fold_superseded(dir: &Path, manifest: &mut Manifest, all: &Superseded) -> Res
     let folded: Vec<String> = manifest.superseded.drain(..).filter(|n| *n != newest).collect();
     manifest.superseded.push(newest);
     manifest.store(dir)?;
-    for name in folded {
-        let path = sup_dir.join(name);
-        std::fs::remove_file(&path).map_err(|e| Error::io("remove", &path, e))?;
-    }
-    sync_dir(&sup_dir)
+    superseded::remove_files(&sup_dir, &folded)
 }
 
 /// Threads `parallel_map` uses: opening is bound by the disk's latency (a

@@ -244,24 +244,8 @@ impl QueryIter {
                     && residual.iter().all(|f| f.matches(&GroupRow(&group, i)))
                     && (query.history || superseded.is_latest(seq, hi))
             };
-            let hits: Vec<usize> = match candidates {
-                // Only the candidate rows, straight from the bitmap.
-                Some(c) => {
-                    let range = group_starts[g]..group_starts[g] + group.rows as u32;
-                    let mut hits = Vec::new();
-                    let mut cursor = c.cursor();
-                    cursor.reset_at_or_after(range.start);
-                    while let Some(row) = cursor.current().filter(|r| range.contains(r)) {
-                        let i = (row - range.start) as usize;
-                        if ok(i) {
-                            hits.push(i);
-                        }
-                        cursor.move_next();
-                    }
-                    hits
-                }
-                None => (0..group.rows).filter(|&i| ok(i)).collect(),
-            };
+            let range = group_starts[g]..group_starts[g] + group.rows as u32;
+            let hits: Vec<usize> = plan::group_rows(candidates.as_deref(), range).filter(|&i| ok(i)).collect();
             drop(superseded);
             drop(purged);
             let group = if hits.is_empty() { group } else { inner.decoded_group(segment, g, ALL_COLUMNS)? };

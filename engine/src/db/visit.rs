@@ -94,7 +94,7 @@ pub(crate) fn for_each_match(
             let superseded = inner.superseded.read();
             let purged = inner.purged.read();
             let any_purged = !purged.is_empty();
-            let mut visit_row = |i: usize| {
+            let visit_row = |i: usize| {
                 let (seq, last) = (group.seq[i], group.last_seen[i]);
                 let view = GroupRow(&group, i);
                 let ok = seq <= hi
@@ -119,18 +119,7 @@ pub(crate) fn for_each_match(
                     f(seq, last, &view);
                 }
             };
-            match &candidates {
-                // Only the candidate rows, straight from the bitmap.
-                Some(c) => {
-                    let mut cursor = c.cursor();
-                    cursor.reset_at_or_after(range.start);
-                    while let Some(row) = cursor.current().filter(|r| range.contains(r)) {
-                        visit_row((row - range.start) as usize);
-                        cursor.move_next();
-                    }
-                }
-                None => (0..group.rows).for_each(&mut visit_row),
-            }
+            plan::group_rows(candidates.as_ref(), range).for_each(visit_row);
         }
     }
     Ok(())
