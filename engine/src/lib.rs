@@ -13,6 +13,7 @@ pub mod checkpoint;
 mod codec;
 mod db;
 pub mod error;
+pub mod failpoint;
 mod fsutil;
 mod identity;
 mod manifest;
@@ -26,8 +27,8 @@ mod superseded;
 mod wal;
 
 pub use db::{
-    AppendReport, Bucket, Db, GroupBy, GroupCount, OpenReport, Page, QueryIter, Rejected, RetentionReport, Stats,
-    Subscription,
+    AppendReport, Bucket, Damage, Db, GroupBy, GroupCount, HealthReport, OpenReport, Page, QueryIter, Rejected,
+    RetentionReport, Stats, Subscription,
 };
 pub use error::{Error, Result};
 pub use model::{ApiShape, Event, IntField, StrField, TimeField, Timestamp};
@@ -76,23 +77,5 @@ pub mod internals {
             }
         }
         Ok(rows)
-    }
-}
-
-impl Db {
-    /// Appends events. Each event is either accepted (a new observation,
-    /// given the next seq), a duplicate (a re-delivery of an observation
-    /// already stored: a no-op), or rejected with a reason; the rest of the
-    /// batch is unaffected by rejected events. Returns once the accepted
-    /// observations are durable under the configured [`SyncPolicy`] and
-    /// visible to queries.
-    ///
-    /// While `Options::max_frozen_memtables` in-memory buffers wait to be
-    /// sealed, an append first waits for sealing to catch up (backpressure:
-    /// memory stays bounded however fast events arrive), and fails with
-    /// [`Error::Busy`] if that takes longer than
-    /// `Options::append_stall_timeout`; nothing of the batch is stored then.
-    pub fn append(&self, events: Vec<Event>) -> Result<AppendReport> {
-        db::append_events(self, events)
     }
 }

@@ -56,6 +56,9 @@ pub struct Options {
     /// Run sealing, retention and compaction on a background thread. When
     /// false they run only through explicit calls (useful in tests).
     pub background: bool,
+    /// Failpoints for tests of fault handling (see [`crate::failpoint`]);
+    /// they do nothing unless the `failpoints` feature is on.
+    pub failpoints: crate::failpoint::Failpoints,
 }
 
 impl Default for Options {
@@ -75,6 +78,7 @@ impl Default for Options {
             compaction_min_segments: 4,
             maintenance_interval: Duration::from_secs(5),
             background: true,
+            failpoints: crate::failpoint::Failpoints::default(),
         }
     }
 }

@@ -94,7 +94,9 @@ fn a_flipped_bit_in_a_segment_block_loses_only_that_row_group() {
     }
     let damage = db.damage();
     assert_eq!(damage.len(), 1, "{damage:?}");
-    assert!(damage[0].contains("crc"), "{damage:?}");
+    assert!(damage[0].problem.contains("crc"), "{damage:?}");
+    assert_eq!(damage[0].file.as_deref(), Some(segs[0].as_path()), "the report names the damaged file");
+    assert!(damage[0].lost.contains("row group"), "{damage:?}");
 }
 
 #[test]
@@ -116,7 +118,9 @@ fn a_damaged_segment_footer_is_reported_and_other_segments_still_served() {
     let db = Db::open(dir.path(), small_options()).unwrap();
     let report = db.open_report();
     assert_eq!(report.damaged.len(), 1, "{report:?}");
-    assert!(report.damaged[0].contains("crc"), "{report:?}");
+    assert!(report.damaged[0].problem.contains("crc"), "{report:?}");
+    assert_eq!(report.damaged[0].file.as_deref(), Some(segs[1].as_path()), "{report:?}");
+    assert_eq!(db.health().damage, report.damaged, "damage found at open is part of the health report");
     assert_eq!(db.query(&Query::new().namespace("ns")).unwrap().count(), 10);
 }
 

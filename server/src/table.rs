@@ -1,7 +1,7 @@
 //! The columns `kubectl get events` prints, computed from an [`Event`]:
 //! LAST SEEN, TYPE, REASON, OBJECT, MESSAGE, and with `-o wide` SUBOBJECT,
-//! SOURCE, FIRST SEEN, COUNT, NAME. Shared by the CLI table and (later) the
-//! server's `Table` responses.
+//! SOURCE, FIRST SEEN, COUNT, NAME. Shared by the CLI table and the server's
+//! `Table` responses (`http::table`).
 
 use kevdb_engine::{Event, StrField, Timestamp};
 

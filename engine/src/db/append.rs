@@ -1,13 +1,79 @@
-//! The ingest path: identity and dedup decisions, seq assignment, and the
-//! hand-off to the commit thread.
+//! The ingest path ([`Db::append`]): validation, identity and dedup
+//! decisions, seq assignment, backpressure, and the hand-off to the commit
+//! thread. It owns the ingest state behind `Inner::ingest`.
 
 use super::commit::{Commit, CommitMsg, CommittedRow};
-use super::Inner;
+use super::health::Damage;
+use super::{Db, Inner, SegmentHandle, Version};
 use crate::error::{Error, Result};
-use crate::identity::{IdentityKey, Latest, Version};
+use crate::identity::{IdentityIndex, IdentityKey, IdentitySource, Latest, Version as ObsVersion};
 use crate::model::{Event, TimeField, Timestamp};
 use crate::row::SeqNo;
+use std::collections::HashMap;
 use std::ops::RangeInclusive;
+
+/// State owned by the ingest path.
+#[derive(Debug)]
+pub(crate) struct IngestState {
+    /// The seq the next accepted observation gets.
+    pub next_seq: u64,
+    /// Latest observation of every event with unsealed rows.
+    pub cache: HashMap<IdentityKey, Latest>,
+    /// Lookup caches for sealed rows.
+    pub index: IdentityIndex,
+}
+
+impl IngestState {
+    /// The latest stored observation of `event` (identity `key`): unsealed
+    /// rows first, then the sealed segments of `version`. Damage met is
+    /// reported to `damage`, not fatal.
+    pub(crate) fn latest(
+        &mut self,
+        version: &Version,
+        event: &Event,
+        key: IdentityKey,
+        damage: &mut dyn FnMut(Damage),
+    ) -> Option<Latest> {
+        if let Some(latest) = self.cache.get(&key) {
+            return Some(*latest);
+        }
+        let mut found_damage = Vec::new();
+        let found = self.index.latest_sealed(
+            version.segments.iter().map(|s| &**s as &dyn IdentitySource),
+            event,
+            key,
+            &mut found_damage,
+        );
+        for d in found_damage {
+            damage(Damage::described(d, "re-deliveries of its events may be stored again"));
+        }
+        found
+    }
+}
+
+impl IdentitySource for SegmentHandle {
+    fn id(&self) -> u64 {
+        self.entry.id
+    }
+    fn span(&self) -> (i64, i64) {
+        let f = self.reader.footer();
+        (f.min_first_seen.to_native(), f.max_last_seen.to_native())
+    }
+    fn group_spans(&self) -> Vec<(i64, i64)> {
+        self.reader
+            .footer()
+            .row_groups
+            .iter()
+            .map(|g| (g.min_first_seen.to_native(), g.max_last_seen.to_native()))
+            .collect()
+    }
+    fn fingerprints(&self) -> Result<Vec<u32>> {
+        self.reader.fingerprints()
+    }
+    fn group(&self, g: usize) -> Result<crate::segment::DecodedGroup> {
+        self.reader.read_group(g)
+    }
+}
 
 /// Largest encoded event accepted (the API server's own limit is ~1.5 MiB
 /// for a whole object).
@@ -53,6 +119,24 @@ impl AppendReport {
     }
 }
 
+impl Db {
+    /// Appends events. Each event is either accepted (a new observation,
+    /// given the next seq), a duplicate (a re-delivery of an observation
+    /// already stored: a no-op), or rejected with a reason; the rest of the
+    /// batch is unaffected by rejected events. Returns once the accepted
+    /// observations are durable under the configured [`SyncPolicy`] and
+    /// visible to queries.
+    ///
+    /// While `Options::max_frozen_memtables` in-memory buffers wait to be
+    /// sealed, an append first waits for sealing to catch up (backpressure:
+    /// memory stays bounded however fast events arrive), and fails with
+    /// [`Error::Busy`] if that takes longer than
+    /// `Options::append_stall_timeout`; nothing of the batch is stored then.
+    pub fn append(&self, events: Vec<Event>) -> Result<AppendReport> {
+        append(&self.inner, events)
+    }
+}
+
 /// Checks an event before it is accepted.
 fn validate(event: &Event, oldest_day: Option<i32>) -> std::result::Result<(), String> {
     let last = event.last_seen().ok_or("event has no timestamp")?;
@@ -86,27 +170,22 @@ fn wait_for_sealing(inner: &Inner) -> Result<()> {
     if !inner.options.background || limit == 0 {
         return Ok(());
     }
-    let frozen = || inner.state.read().frozen.len();
+    let frozen = || inner.version().frozen.len();
     if frozen() < limit {
         return Ok(());
     }
     let deadline = std::time::Instant::now() + inner.options.append_stall_timeout;
-    let mut guard = inner.sealed_signal.0.lock();
-    loop {
-        inner.check_poisoned()?;
-        let waiting = frozen();
-        if waiting < limit {
-            return Ok(());
-        }
-        if inner.sealed_signal.1.wait_until(&mut guard, deadline).timed_out() && frozen() >= limit {
-            let last = inner.damage.lock().last().cloned().unwrap_or_else(|| "none".into());
-            return Err(Error::Busy(format!(
-                "{waiting} in-memory buffers have waited {:?} to be written to segments; \
-                 last maintenance problem: {last}",
-                inner.options.append_stall_timeout
-            )));
-        }
+    let caught_up = inner.signals.sealed.wait_while(deadline, || inner.check_poisoned().is_ok() && frozen() >= limit);
+    inner.check_poisoned()?;
+    if caught_up {
+        return Ok(());
     }
+    let last = inner.health.last_damage().map_or_else(|| "none".into(), |d| d.to_string());
+    Err(Error::Busy(format!(
+        "{} in-memory buffers have waited {:?} to be written to segments; last damage found: {last}",
+        frozen(),
+        inner.options.append_stall_timeout
+    )))
 }
 
 pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> {
@@ -122,7 +201,7 @@ pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> 
         let mut ingest = inner.ingest.lock();
         // Stable while the ingest lock is held: a seal swaps versions first
         // and prunes the unsealed-row cache (under this lock) only after.
-        let sealed = inner.state.read().version.clone();
+        let sealed = inner.version();
         let mut rows: Vec<CommittedRow> = Vec::new();
         for (index, mut event) in events.into_iter().enumerate() {
             if event.cluster.is_empty() {
@@ -140,8 +219,8 @@ pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> 
                 continue;
             }
             let key = IdentityKey::of(&event);
-            let version = Version::of(&event);
-            let prev = ingest.latest(inner, &sealed, &event, key);
+            let version = ObsVersion::of(&event);
+            let prev = ingest.latest(&sealed, &event, key, &mut |d| inner.health.report(d));
             if let Some(prev) = prev {
                 if !version.is_newer_than(&prev.version) {
                     report.duplicates += 1;
@@ -171,7 +250,7 @@ pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> 
                 });
             }
             Ok(Err(e)) => return Err(e),
-            Err(_) => return Err(Error::Closed),
+            Err(_) => return Err(commit_thread_gone(inner)),
         }
     }
     Ok(report)
@@ -179,12 +258,26 @@ pub(crate) fn append(inner: &Inner, events: Vec<Event>) -> Result<AppendReport> 
 
 type Ack = crossbeam_channel::Receiver<Result<()>>;
 
+/// The error for an append whose commit thread is gone. While a caller
+/// holds the database the thread only ends by panicking, and its panic
+/// handler poisons the database just after unwinding has dropped the acks:
+/// wait for that cause rather than answer a bare "closed".
+fn commit_thread_gone(inner: &Inner) -> Error {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    inner.signals.sealed.wait_while(deadline, || inner.check_poisoned().is_ok());
+    inner.check_poisoned().err().unwrap_or(Error::Closed)
+}
+
 fn send(inner: &Inner, rows: Vec<CommittedRow>) -> Result<(RangeInclusive<u64>, Ack)> {
     let first = rows.first().map_or(0, |r| r.seq.0);
     let last = rows.last().map_or(0, |r| r.seq.0);
     let frame = crate::wal::encode_batch(SeqNo(first), &rows.iter().map(|r| &r.event).collect::<Vec<_>>());
     let (tx, rx) = crossbeam_channel::bounded(1);
-    inner.commit_tx.send(CommitMsg::Commit(Commit { frame, rows, ack: tx })).map_err(|_| Error::Closed)?;
+    inner
+        .workers
+        .commit
+        .send(CommitMsg::Commit(Commit { frame, rows, ack: tx }))
+        .map_err(|_| commit_thread_gone(inner))?;
     Ok((first..=last, rx))
 }
 
@@ -232,7 +325,7 @@ mod tests {
         };
         assert!(matches!(err, Error::Busy(_)), "{err}");
         assert!((200..=400).contains(&acked), "{acked}");
-        assert!(db.inner.state.read().frozen.len() >= 2);
+        assert!(db.inner.version().frozen.len() >= 2);
 
         std::thread::scope(|s| {
             let held = s.spawn(|| db.append(batch(acked, 100)));

@@ -46,17 +46,14 @@ pub(crate) enum CommitMsg {
 /// Bytes of frames written per group commit at most.
 const MAX_GROUP_BYTES: usize = 16 << 20;
 
-pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<CommitMsg>, wal: WalWriter) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("kevdb-commit".into())
-        .spawn(move || run(&inner, &rx, wal))
-        .unwrap_or_else(|e| panic!("cannot start the commit thread: {e}"))
+pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<CommitMsg>, wal: WalWriter) -> Result<std::thread::JoinHandle<()>> {
+    super::workers::spawn(inner, "commit", move |inner| run(inner, &rx, wal))
 }
 
 /// Asks the commit thread to freeze the active memtable, and waits.
 pub(crate) fn freeze(inner: &Inner) -> Result<()> {
     let (tx, rx) = crossbeam_channel::bounded(1);
-    inner.commit_tx.send(CommitMsg::Freeze(tx)).map_err(|_| Error::Closed)?;
+    inner.workers.commit.send(CommitMsg::Freeze(tx)).map_err(|_| Error::Closed)?;
     rx.recv().map_err(|_| Error::Closed)?
 }
 
@@ -138,6 +135,7 @@ fn run(inner: &Inner, rx: &Receiver<CommitMsg>, mut wal: WalWriter) {
 
 fn write_group(inner: &Inner, wal: &mut WalWriter, group: &[Commit], last_sync: &mut Instant) -> Result<()> {
     inner.check_poisoned()?;
+    inner.options.failpoints.hit("commit")?;
     if let [one] = group {
         wal.append(&one.frame)?;
     } else {
@@ -176,9 +174,7 @@ fn apply(inner: &Inner, group: &mut [Commit]) {
     inner.visible.store(max_seq, Ordering::Release);
     drop(superseded);
     drop(state);
-    // Wake subscribers (taking the mutex orders this after their check).
-    let _guard = inner.commit_signal.0.lock();
-    inner.commit_signal.1.notify_all();
+    inner.signals.committed.notify();
 }
 
 /// Records one row's identity effects in the memtable and superseded set
@@ -223,17 +219,14 @@ fn freeze_now(inner: &Inner, wal: &mut WalWriter) {
             return;
         }
     }
-    {
-        let mut state = inner.state.write();
-        let frozen = std::mem::take(&mut state.active);
-        state.frozen.push(Arc::new(frozen));
-    }
-    inner.wake_maintenance();
+    inner.publish(|version, state| {
+        let mut next = version.clone();
+        next.frozen.push(Arc::new(std::mem::take(&mut state.active)));
+        next
+    });
+    inner.workers.wake_maintenance();
 }
 
 fn poison(inner: &Inner, e: &Error) {
-    let mut p = inner.poisoned.lock();
-    if p.is_none() {
-        *p = Some(e.to_string());
-    }
+    inner.poison(format!("a write to the WAL failed: {e}"));
 }

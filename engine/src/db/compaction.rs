@@ -14,7 +14,8 @@
 //! merge is thus bounded in time and memory (the index builders of at most
 //! `cap` rows), and a row is rewritten about log4(cap / memtable) times.
 
-use super::maintenance::{entry_of, open_handles, partition_dir, segment_writer, swap_version, MaintenanceMsg};
+use super::partition::{day_name, entry_of, open_handles, partition_dir, segment_writer};
+use super::workers::WorkerMsg;
 use super::{Inner, SegmentHandle};
 use crate::error::{Error, Result};
 use crate::fsutil::sync_dir;
@@ -25,27 +26,27 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::sync::Arc;
 
-pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<MaintenanceMsg>) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("kevdb-compaction".into())
-        .spawn(move || loop {
-            match rx.recv_timeout(inner.options.maintenance_interval) {
-                Ok(MaintenanceMsg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
-                Ok(MaintenanceMsg::Wake) | Err(RecvTimeoutError::Timeout) => {}
-            }
-            let mut stopping = false;
-            let outcome = compact_while(&inner, || {
-                stopping = matches!(rx.try_recv(), Ok(MaintenanceMsg::Stop) | Err(TryRecvError::Disconnected));
-                !stopping
-            });
-            if let Err(e) = outcome {
-                inner.report_damage(format!("background compaction failed: {e}"));
-            }
-            if stopping {
-                break;
-            }
-        })
-        .unwrap_or_else(|e| panic!("cannot start the compaction thread: {e}"))
+pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<WorkerMsg>) -> Result<std::thread::JoinHandle<()>> {
+    super::workers::spawn(inner, "compaction", move |inner| loop {
+        match rx.recv_timeout(inner.options.maintenance_interval) {
+            Ok(WorkerMsg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(WorkerMsg::Wake) | Err(RecvTimeoutError::Timeout) => {}
+        }
+        let mut stopping = false;
+        let outcome = compact_while(inner, || {
+            stopping = matches!(rx.try_recv(), Ok(WorkerMsg::Stop) | Err(TryRecvError::Disconnected));
+            !stopping
+        });
+        if let Err(e) = outcome {
+            // Damaged inputs are reported and skipped inside the merge; an
+            // error here is an I/O failure on the files compaction owns.
+            inner.poison(format!("background compaction failed: {e}"));
+            break;
+        }
+        if stopping {
+            break;
+        }
+    })
 }
 
 /// Segments at or above this many rows are left alone by compaction, and no
@@ -72,6 +73,7 @@ pub(crate) fn compact_while(inner: &Inner, mut keep_going: impl FnMut() -> bool)
 /// how many inputs were merged away (0 when the merge was discarded).
 fn compact_step(inner: &Inner, skip: &mut BTreeSet<i32>) -> Result<Option<usize>> {
     let _one_merge = inner.compaction.lock();
+    inner.options.failpoints.hit("compaction")?;
     let (day, inputs, id) = {
         let mut manifest = inner.manifest.lock();
         let Some((day, inputs)) = pick(inner, &manifest.segments, skip) else {
@@ -101,7 +103,12 @@ fn compact_step(inner: &Inner, skip: &mut BTreeSet<i32>) -> Result<Option<usize>
         next.segments.push(entry_of(&meta));
         next.store(&inner.dir)?;
         *manifest = next;
-        swap_version(inner, handles, &ids);
+        inner.publish(|version, _| {
+            let mut next = version.clone();
+            next.segments.retain(|s| !ids.contains(&s.entry.id));
+            next.segments.extend(handles);
+            next
+        });
         inner.ingest.lock().index.retain(|id| !ids.contains(&id));
     }
     for input in &inputs {
@@ -124,7 +131,7 @@ fn pick(
     for s in entries.iter().filter(|s| s.rows < cap && !skip.contains(&s.day)) {
         by_day.entry(s.day).or_default().push((s.id, s.rows));
     }
-    let state = inner.state.read();
+    let version = inner.version();
     for (day, mut small) in by_day {
         if small.len() < inner.options.compaction_min_segments.max(2) {
             continue;
@@ -141,7 +148,7 @@ fn pick(
             .map(|(_, &(id, _))| id)
             .collect();
         let inputs: Vec<Arc<SegmentHandle>> =
-            state.version.segments.iter().filter(|s| chosen.contains(&s.entry.id)).cloned().collect();
+            version.segments.iter().filter(|s| chosen.contains(&s.entry.id)).cloned().collect();
         if inputs.len() == chosen.len() {
             return Some((day, inputs));
         }
@@ -190,7 +197,7 @@ impl AscendingRows<'_> {
 /// merge (the inputs stay as they are) and is reported.
 fn merge_segments(inner: &Inner, day: i32, id: u64, inputs: &[Arc<SegmentHandle>]) -> Result<Option<SegmentMeta>> {
     let mut w = segment_writer(inner, day, id)?;
-    let purged = inner.purged.read().clone();
+    let purged = inner.version().purged.clone();
     let mut sources: Vec<AscendingRows<'_>> = inputs
         .iter()
         .map(|s| AscendingRows { segment: s, next_group: 0, group: None, next_row: 0, purged: &purged })
@@ -205,7 +212,7 @@ fn merge_segments(inner: &Inner, day: i32, id: u64, inputs: &[Arc<SegmentHandle>
         let mut merged = 0u64;
         while let Some(Reverse((_, i, HeapRow(row)))) = heap.pop() {
             merged += 1;
-            if merged.is_multiple_of(4096) && inner.closing.load(std::sync::atomic::Ordering::Acquire) {
+            if merged.is_multiple_of(4096) && inner.workers.closing() {
                 return Err(Error::Closed);
             }
             w.push(row)?;
@@ -223,7 +230,7 @@ fn merge_segments(inner: &Inner, day: i32, id: u64, inputs: &[Arc<SegmentHandle>
         }
         Err(e) => {
             w.abort();
-            inner.report_damage(format!("compaction of partition {} skipped: {e}", super::maintenance::day_name(day)));
+            inner.health.report_error(&e, format!("partition {} is not compacted", day_name(day)));
             Ok(None)
         }
     }
@@ -279,7 +286,7 @@ mod tests {
         // Cap 800 rows: 8 + 8 segments become two capped ones; the last four
         // make one more, which alone is left as it is.
         assert_eq!(db.compact().unwrap(), 20);
-        let mut rows: Vec<u64> = db.inner.state.read().version.segments.iter().map(|s| s.entry.rows).collect();
+        let mut rows: Vec<u64> = db.inner.version().segments.iter().map(|s| s.entry.rows).collect();
         rows.sort_unstable();
         assert_eq!(rows, vec![400, 800, 800]);
         assert_eq!(db.compact().unwrap(), 0);

@@ -4,89 +4,36 @@
 //! serialises them, and ends by storing a new manifest before any file it
 //! replaced is unlinked.
 
-use super::{Inner, SegmentHandle, Version};
+use super::partition::{day_name, entry_of, open_handles, partition_dir, segment_writer};
+use super::workers::WorkerMsg;
+use super::Inner;
 use crate::error::{Error, Result};
 use crate::fsutil::sync_dir;
 use crate::manifest::{Manifest, SegmentEntry};
 use crate::memtable::Memtable;
 use crate::model::Timestamp;
 use crate::row::StoredEvent;
-use crate::segment::{segment_file_name, SegmentMeta, SegmentReader, SegmentWriter};
+use crate::segment::{segment_file_name, SegmentMeta};
 use crate::superseded;
 use crossbeam_channel::{Receiver, RecvTimeoutError};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-#[derive(Debug)]
-pub(crate) enum MaintenanceMsg {
-    Wake,
-    Stop,
-}
-
-/// The directory of partition `day`.
-pub(crate) fn partition_dir(dir: &Path, day: i32) -> PathBuf {
-    dir.join("partitions").join(day_name(day))
-}
-
-/// `YYYY-MM-DD` of a day number.
-pub(crate) fn day_name(day: i32) -> String {
-    let t = Timestamp(i64::from(day) * Timestamp::MICROS_PER_DAY);
-    crate::model::time::format_time(t).get(..10).unwrap_or("invalid-day").to_string()
-}
-
-/// Parses a partition directory name back into a day number.
-pub(crate) fn parse_day_name(name: &str) -> Option<i32> {
-    let t = crate::model::time::parse_rfc3339(&format!("{name}T00:00:00Z"))?;
-    (day_name(t.day()) == name).then(|| t.day())
-}
-
-pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<MaintenanceMsg>) -> std::thread::JoinHandle<()> {
-    std::thread::Builder::new()
-        .name("kevdb-maintenance".into())
-        .spawn(move || loop {
-            match rx.recv_timeout(inner.options.maintenance_interval) {
-                Ok(MaintenanceMsg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
-                Ok(MaintenanceMsg::Wake) | Err(RecvTimeoutError::Timeout) => {}
-            }
-            let outcome = seal_frozen(&inner).and_then(|()| enforce_retention(&inner, Timestamp::now()).map(drop));
-            inner.wake_compaction();
-            if let Err(e) = outcome {
-                inner.report_damage(format!("background maintenance failed: {e}"));
-            }
-        })
-        .unwrap_or_else(|e| panic!("cannot start the maintenance thread: {e}"))
-}
-
-pub(crate) fn open_handles(metas: &[SegmentMeta]) -> Result<Vec<Arc<SegmentHandle>>> {
-    metas
-        .iter()
-        .map(|m| Ok(Arc::new(SegmentHandle { entry: entry_of(m), reader: SegmentReader::open(&m.path)? })))
-        .collect()
-}
-
-pub(crate) fn entry_of(m: &SegmentMeta) -> SegmentEntry {
-    SegmentEntry { id: m.id, day: m.day, rows: m.rows, bytes: m.bytes, min_seq: m.min_seq, max_seq: m.max_seq }
-}
-
-/// Installs a new segment set: `add` joins, `remove` (by id) leaves.
-pub(crate) fn swap_version(inner: &Inner, add: Vec<Arc<SegmentHandle>>, remove: &[u64]) {
-    let mut state = inner.state.write();
-    let mut segments: Vec<Arc<SegmentHandle>> =
-        state.version.segments.iter().filter(|s| !remove.contains(&s.entry.id)).cloned().collect();
-    segments.extend(add);
-    state.version = Arc::new(Version { segments });
-}
-
-/// A writer for segment `id` of partition `day`, with the database's options.
-pub(crate) fn segment_writer(inner: &Inner, day: i32, id: u64) -> Result<SegmentWriter> {
-    SegmentWriter::create(
-        &partition_dir(&inner.dir, day),
-        id,
-        day,
-        inner.options.compression_level,
-        inner.options.row_group_rows,
-    )
+pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<WorkerMsg>) -> Result<std::thread::JoinHandle<()>> {
+    super::workers::spawn(inner, "maintenance", move |inner| loop {
+        match rx.recv_timeout(inner.options.maintenance_interval) {
+            Ok(WorkerMsg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
+            Ok(WorkerMsg::Wake) | Err(RecvTimeoutError::Timeout) => {}
+        }
+        let outcome = seal_frozen(inner).and_then(|()| enforce_retention(inner, Timestamp::now()).map(drop));
+        inner.workers.wake_compaction();
+        if let Err(e) = outcome {
+            // A seal or retention pass that fails leaves files and memory in
+            // a state only a reopen can be sure of.
+            inner.poison(format!("background maintenance failed: {e}"));
+            break;
+        }
+    })
 }
 
 /// Superseded-set files are folded into one once a seal would list more
@@ -97,7 +44,7 @@ pub(crate) const MAX_SUPERSEDED_FILES: usize = 16;
 pub(crate) fn seal_frozen(inner: &Inner) -> Result<()> {
     let mut manifest = inner.manifest.lock();
     loop {
-        let Some(frozen) = inner.state.read().frozen.first().cloned() else {
+        let Some(frozen) = inner.version().frozen.first().cloned() else {
             return Ok(());
         };
         seal_one(inner, &mut manifest, &frozen)?;
@@ -105,6 +52,7 @@ pub(crate) fn seal_frozen(inner: &Inner) -> Result<()> {
 }
 
 fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> Result<()> {
+    inner.options.failpoints.hit("seal")?;
     let sealed_seq = frozen.max_seq().unwrap_or(manifest.sealed_seq).max(manifest.sealed_seq);
     let mut by_day: BTreeMap<i32, Vec<&StoredEvent>> = BTreeMap::new();
     for row in frozen.iter() {
@@ -158,17 +106,13 @@ fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> R
     if !folded.is_empty() {
         superseded::remove_files(&sup_dir, &folded)?;
     }
-    {
-        let mut state = inner.state.write();
-        let mut segments = state.version.segments.clone();
-        segments.extend(handles);
-        state.version = Arc::new(Version { segments });
-        state.frozen.retain(|m| !Arc::ptr_eq(m, frozen));
-    }
-    {
-        let _guard = inner.sealed_signal.0.lock();
-        inner.sealed_signal.1.notify_all();
-    }
+    inner.publish(|version, _| {
+        let mut next = version.clone();
+        next.segments.extend(handles);
+        next.frozen.retain(|m| !Arc::ptr_eq(m, frozen));
+        next
+    });
+    inner.signals.sealed.notify();
     // The sealed rows are now found through the segments' identity blocks.
     inner.ingest.lock().cache.retain(|_, latest| latest.seq.0 > sealed_seq);
     delete_sealed_wal(inner, sealed_seq)
@@ -213,6 +157,7 @@ pub(crate) fn enforce_retention(inner: &Inner, now: Timestamp) -> Result<Retenti
     if age.is_none() && max_bytes.is_none() {
         return Ok(RetentionReport::default());
     }
+    inner.options.failpoints.hit("retention")?;
     let mut manifest = inner.manifest.lock();
     let mut day_bytes: BTreeMap<i32, u64> = BTreeMap::new();
     for s in &manifest.segments {
@@ -247,7 +192,13 @@ pub(crate) fn enforce_retention(inner: &Inner, now: Timestamp) -> Result<Retenti
     next.store(&inner.dir)?;
     *manifest = next;
     let ids: Vec<u64> = gone.iter().map(|s| s.id).collect();
-    swap_version(inner, Vec::new(), &ids);
+    let floor = manifest.retention_floor;
+    inner.publish(|version, _| {
+        let mut next = version.clone();
+        next.segments.retain(|s| !ids.contains(&s.entry.id));
+        next.retention_floor = floor;
+        next
+    });
     inner.ingest.lock().index.retain(|id| !ids.contains(&id));
     for s in &gone {
         let path = partition_dir(&inner.dir, s.day).join(segment_file_name(s.id));
@@ -324,14 +275,5 @@ mod tests {
         assert!(db.open_report().is_clean(), "{:?}", db.open_report());
         assert_eq!(files(), 1);
         check(&db);
-    }
-
-    #[test]
-    fn day_names_round_trip() {
-        assert_eq!(day_name(0), "1970-01-01");
-        assert_eq!(day_name(20416), "2025-11-24");
-        assert_eq!(parse_day_name("2025-11-24"), Some(20416));
-        assert_eq!(parse_day_name("2025-13-01"), None);
-        assert_eq!(day_name(-1), "1969-12-31");
     }
 }

@@ -1,52 +1,68 @@
 //! [`Db`]: the embedded database. Ties the WAL, memtable, segments,
 //! identity map and superseded set together.
 //!
-//! Threads and locks:
-//! - callers of [`Db::append`] take `Inner::ingest` to dedup and assign seqs,
-//!   then hand the batch to the **commit thread** over a channel (still under
-//!   the lock, so batches reach the WAL in seq order) and wait for its ack;
-//! - the commit thread group-commits everything queued, fsyncs, applies rows
-//!   to the memtable (`Inner::state` write lock) and superseded set, then acks;
-//!   it freezes the memtable when it is full or old and starts a new WAL file;
-//! - sealing, retention and compaction run under `Inner::manifest` (which
-//!   serialises them), on the **maintenance thread** or in [`Db::flush`].
+//! Who owns what:
+//! - [`Version`]: the immutable set a reader sees besides the active
+//!   memtable — sealed segments, frozen memtables, purged seqs. Replaced
+//!   whole (never edited) by [`Inner::publish`] at freeze, seal,
+//!   compaction, retention and purge; readers take it with the active
+//!   memtable's chunks and the visible seq as one [`Snapshot`].
+//! - `append` owns the ingest state (dedup, seq assignment); `commit` the
+//!   WAL writer; `maintenance` sealing and retention; `compaction` merges;
+//!   `health` poison and damage; `workers` the threads and their signals;
+//!   `plan` how every read path reads a snapshot.
 //!
-//! Lock order: `ingest` → `manifest` → `state` → `superseded`. Readers take
-//! `state` and `superseded` briefly and never hold them across I/O.
+//! Threads: callers of [`Db::append`] take `ingest` to dedup and assign
+//! seqs, then hand the batch to the **commit thread** (still under the
+//! lock, so batches reach the WAL in seq order) and wait for its ack. The
+//! commit thread group-commits, fsyncs, applies rows to the active memtable
+//! and the superseded set (under `state`), then acks; it freezes the
+//! memtable when it is full or old. Sealing and retention run on the
+//! **maintenance thread**, merges on the **compaction thread**; each takes
+//! `manifest` to change the durable segment set.
+//!
+//! Lock order (a thread holding one may take only those after it):
+//! `manifest` → `ingest` → `state` → `superseded`. Sealing holds
+//! `manifest` across its writes and then prunes the ingest cache, so
+//! `ingest` never waits for `manifest` to be taken the other way round.
+//! Readers take `state` and `superseded` briefly and never across I/O; no
+//! lock is held while waiting on a [`workers::Signal`].
 
 mod aggregate;
 mod append;
 mod cache;
 mod commit;
 mod compaction;
+mod health;
 mod maintenance;
 mod page;
+mod partition;
 mod plan;
 mod purge;
 mod recover;
 mod scan;
 mod subscribe;
 mod visit;
+mod workers;
 
 pub use aggregate::{Bucket, GroupBy, GroupCount};
 pub use append::{AppendReport, Rejected};
+pub use health::{Damage, HealthReport};
 pub use maintenance::RetentionReport;
 pub use page::Page;
 pub use recover::OpenReport;
 pub use scan::QueryIter;
 pub use subscribe::Subscription;
 
-use crate::error::{Error, Result};
-use crate::identity::{IdentityIndex, IdentityKey, IdentitySource, Latest};
+use crate::error::Result;
 use crate::manifest::{Manifest, SegmentEntry};
-use crate::memtable::Memtable;
+use crate::memtable::{Chunk, Memtable};
 use crate::options::Options;
 use crate::query::Query;
 use crate::segment::SegmentReader;
 use crate::superseded::Superseded;
-use crossbeam_channel::Sender;
 use parking_lot::{Mutex, RwLock};
-use std::collections::HashMap;
+use roaring::RoaringTreemap;
 use std::fs::File;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -60,116 +76,67 @@ pub(crate) struct SegmentHandle {
     pub reader: SegmentReader,
 }
 
-/// The set of live segments at one moment. Readers hold an `Arc` of it;
-/// files of segments removed later stay readable through their mmap.
-#[derive(Debug, Default)]
+/// The immutable part of what readers see. Files of segments removed later
+/// stay readable through their mmap for as long as a reader holds this.
+/// A change clones it (pointers only) and publishes the clone.
+#[derive(Debug, Default, Clone)]
 pub(crate) struct Version {
+    /// Live segments.
     pub segments: Vec<Arc<SegmentHandle>>,
+    /// Frozen memtables awaiting seal, oldest first.
+    pub frozen: Vec<Arc<Memtable>>,
+    /// Seqs of purged observations (see `purge`).
+    pub purged: Arc<RoaringTreemap>,
+    /// Retention has deleted every observation up to this seq.
+    pub retention_floor: u64,
 }
 
-/// Mutable engine state behind `Inner::state`.
+/// What `Inner::state` guards: the active memtable and the current version.
 #[derive(Debug, Default)]
 pub(crate) struct State {
     pub active: Memtable,
-    /// Frozen memtables awaiting seal, oldest first.
-    pub frozen: Vec<Arc<Memtable>>,
     pub version: Arc<Version>,
 }
 
-/// State owned by the ingest path.
+/// A reader's view: one version, the active memtable's chunks and the
+/// highest visible seq, taken together under the state lock (the commit
+/// thread changes all three under it, so they agree). The superseded set is
+/// read later, through `Superseded::is_latest(seq, hi)`, which answers as of
+/// the snapshot's `visible`.
 #[derive(Debug)]
-pub(crate) struct IngestState {
-    /// The seq the next accepted observation gets.
-    pub next_seq: u64,
-    /// Latest observation of every event with unsealed rows.
-    pub cache: HashMap<IdentityKey, Latest>,
-    /// Lookup caches for sealed rows.
-    pub index: IdentityIndex,
+pub(crate) struct Snapshot {
+    pub version: Arc<Version>,
+    active: Vec<Chunk>,
+    pub visible: u64,
 }
 
-impl IdentitySource for SegmentHandle {
-    fn id(&self) -> u64 {
-        self.entry.id
-    }
-    fn span(&self) -> (i64, i64) {
-        let f = self.reader.footer();
-        (f.min_first_seen.to_native(), f.max_last_seen.to_native())
-    }
-    fn group_spans(&self) -> Vec<(i64, i64)> {
-        self.reader
-            .footer()
-            .row_groups
-            .iter()
-            .map(|g| (g.min_first_seen.to_native(), g.max_last_seen.to_native()))
-            .collect()
-    }
-    fn fingerprints(&self) -> Result<Vec<u32>> {
-        self.reader.fingerprints()
-    }
-    fn group(&self, g: usize) -> Result<crate::segment::DecodedGroup> {
-        self.reader.read_group(g)
-    }
-}
-
-impl IngestState {
-    /// The latest stored observation of `event` (identity `key`): unsealed
-    /// rows first, then sealed segments. Damage met is reported, not fatal.
-    pub(crate) fn latest(
-        &mut self,
-        inner: &Inner,
-        version: &Version,
-        event: &crate::model::Event,
-        key: IdentityKey,
-    ) -> Option<Latest> {
-        if let Some(latest) = self.cache.get(&key) {
-            return Some(*latest);
-        }
-        let mut damage = Vec::new();
-        let found = self.index.latest_sealed(
-            version.segments.iter().map(|s| &**s as &dyn IdentitySource),
-            event,
-            key,
-            &mut damage,
-        );
-        for d in damage {
-            inner.report_damage(d);
-        }
-        found
+impl Snapshot {
+    /// Every in-memory chunk, frozen memtables first: ascending seq.
+    pub(crate) fn chunks(&self) -> impl Iterator<Item = &Chunk> {
+        self.version.frozen.iter().flat_map(|m| m.chunks()).chain(self.active.iter())
     }
 }
 
 pub(crate) struct Inner {
-    pub dir: PathBuf,
-    pub options: Options,
-    pub ingest: Mutex<IngestState>,
-    pub commit_tx: Sender<commit::CommitMsg>,
-    /// Serialises seal, retention and compaction; holds the durable manifest.
-    pub manifest: Mutex<Manifest>,
-    pub state: RwLock<State>,
-    pub superseded: RwLock<Superseded>,
-    /// Seqs of purged observations (see `db::purge`).
-    pub purged: RwLock<roaring::RoaringTreemap>,
-    /// Highest seq whose row is visible to readers.
-    pub visible: AtomicU64,
-    /// Set after a write failed to become durable.
-    pub poisoned: Mutex<Option<String>>,
-    /// Damage found while serving (damaged blocks skipped).
-    pub damage: Mutex<Vec<String>>,
-    pub maintenance_tx: Mutex<Option<Sender<maintenance::MaintenanceMsg>>>,
-    /// Notified by the commit thread whenever rows become visible.
-    pub commit_signal: (Mutex<()>, parking_lot::Condvar),
-    /// Notified whenever a frozen memtable has been sealed (appends held
-    /// back by `append::wait_for_sealing` wait on it).
-    pub sealed_signal: (Mutex<()>, parking_lot::Condvar),
-    /// Decoded row groups kept for later queries.
-    pub cache: Mutex<cache::GroupCache>,
-    /// Held for the whole of one compaction step: one merge at a time.
-    pub compaction: Mutex<()>,
-    /// Set when the database closes: a merge in progress gives up.
-    pub closing: std::sync::atomic::AtomicBool,
-    pub compaction_tx: Mutex<Option<Sender<maintenance::MaintenanceMsg>>>,
+    dir: PathBuf,
+    options: Options,
     /// Authenticates continue tokens (from the manifest).
-    pub token_key: [u8; 32],
+    token_key: [u8; 32],
+    ingest: Mutex<append::IngestState>,
+    /// Serialises seal, retention and the install step of compaction; holds
+    /// the durable manifest.
+    manifest: Mutex<Manifest>,
+    state: RwLock<State>,
+    superseded: RwLock<Superseded>,
+    /// Highest seq whose row is visible to readers (written under `state`).
+    visible: AtomicU64,
+    /// Decoded row groups kept for later queries.
+    cache: Mutex<cache::GroupCache>,
+    /// Held for the whole of one compaction step: one merge at a time.
+    compaction: Mutex<()>,
+    health: health::Health,
+    workers: workers::Workers,
+    signals: workers::Signals,
     _lock: File,
 }
 
@@ -179,48 +146,42 @@ impl std::fmt::Debug for Inner {
     }
 }
 
-/// What a reader sees: the sealed segments, the memtable chunks and the
-/// highest visible seq, taken together under the state lock (the commit
-/// thread updates all three under it, so they agree).
-pub(crate) struct Snapshot {
-    pub version: Arc<Version>,
-    pub chunks: Vec<crate::memtable::Chunk>,
-    pub visible: u64,
-}
-
 impl Inner {
     /// Takes a reader's [`Snapshot`].
     pub(crate) fn snapshot(&self) -> Snapshot {
         let state = self.state.read();
-        let mut chunks: Vec<crate::memtable::Chunk> = state.frozen.iter().flat_map(|m| m.chunks().to_vec()).collect();
-        chunks.extend(state.active.chunks().iter().cloned());
-        Snapshot { version: state.version.clone(), chunks, visible: self.visible.load(Ordering::Acquire) }
+        Snapshot {
+            version: state.version.clone(),
+            active: state.active.chunks().to_vec(),
+            visible: self.visible.load(Ordering::Acquire),
+        }
     }
 
+    /// The current version.
+    pub(crate) fn version(&self) -> Arc<Version> {
+        self.state.read().version.clone()
+    }
+
+    /// Publishes the version `change` makes of the current one (with the
+    /// state lock held: `change` must not block).
+    pub(crate) fn publish(&self, change: impl FnOnce(&Version, &mut State) -> Version) {
+        let mut state = self.state.write();
+        let current = state.version.clone();
+        let next = change(&current, &mut state);
+        state.version = Arc::new(next);
+    }
+
+    /// Fails once the database is poisoned.
     pub(crate) fn check_poisoned(&self) -> Result<()> {
-        match &*self.poisoned.lock() {
-            Some(why) => Err(Error::Poisoned(why.clone())),
-            None => Ok(()),
-        }
+        self.health.check()
     }
 
-    pub(crate) fn report_damage(&self, what: String) {
-        let mut damage = self.damage.lock();
-        if !damage.contains(&what) {
-            damage.push(what);
-        }
-    }
-
-    fn wake_maintenance(&self) {
-        if let Some(tx) = &*self.maintenance_tx.lock() {
-            let _ = tx.try_send(maintenance::MaintenanceMsg::Wake);
-        }
-    }
-
-    fn wake_compaction(&self) {
-        if let Some(tx) = &*self.compaction_tx.lock() {
-            let _ = tx.try_send(maintenance::MaintenanceMsg::Wake);
-        }
+    /// Poisons the database and wakes every waiter, so that nothing waits
+    /// for a thread that will not come.
+    pub(crate) fn poison(&self, cause: String) {
+        self.health.poison(cause);
+        self.signals.sealed.notify();
+        self.signals.committed.notify();
     }
 }
 
@@ -300,13 +261,12 @@ impl Db {
     /// Runs a query; results stream newest-first (or as `query.order` says).
     /// The result is a consistent snapshot as of the call.
     pub fn query(&self, query: &Query) -> Result<QueryIter> {
-        QueryIter::new(self.inner.clone(), query.clone(), scan::ScanStart::default())
+        QueryIter::new(self.inner.clone(), query.clone(), plan::Bounds::default())
     }
 
     /// Streams every observation matching `query` with a seq above
     /// `from_seq`, in seq order: first what is stored, then live.
     pub fn subscribe(&self, query: &Query, from_seq: u64) -> Result<Subscription> {
-        self.inner.check_poisoned()?;
         Subscription::new(self.inner.clone(), query.clone(), from_seq)
     }
 
@@ -314,7 +274,7 @@ impl Db {
     /// resume from without a gap: retention has deleted observations up to
     /// this seq. 0 when nothing was ever deleted.
     pub fn resume_floor(&self) -> u64 {
-        self.inner.manifest.lock().retention_floor
+        self.inner.version().retention_floor
     }
 
     /// The highest seq visible to readers.
@@ -359,25 +319,31 @@ impl Db {
         *self.inner.cache.lock() = cache::GroupCache::new(self.inner.options.cache_bytes);
     }
 
-    /// Damage found while serving queries (damaged blocks are skipped, never
-    /// served).
-    pub fn damage(&self) -> Vec<String> {
-        self.inner.damage.lock().clone()
+    /// Damage found at open and while serving (damaged blocks are skipped,
+    /// never served), oldest first.
+    pub fn damage(&self) -> Vec<Damage> {
+        self.inner.health.damage()
+    }
+
+    /// Whether the database is poisoned (refusing writes until reopened),
+    /// and the damage it has found.
+    pub fn health(&self) -> HealthReport {
+        self.inner.health.report_now()
     }
 
     /// Counters.
     pub fn stats(&self) -> Stats {
-        let state = self.inner.state.read();
-        let segs = &state.version.segments;
+        let snapshot = self.inner.snapshot();
+        let segs = &snapshot.version.segments;
         let mut days: Vec<i32> = segs.iter().map(|s| s.entry.day).collect();
         days.sort_unstable();
         days.dedup();
-        let memtable_rows = state.active.rows() + state.frozen.iter().map(|m| m.rows()).sum::<usize>();
+        let memtable_rows: usize = snapshot.chunks().map(|c| c.len()).sum();
         let wal_bytes = crate::wal::list_wal_files(&self.inner.dir.join("wal"))
             .map(|files| files.iter().filter_map(|(_, p)| std::fs::metadata(p).ok()).map(|m| m.len()).sum())
             .unwrap_or(0);
         Stats {
-            last_seq: self.inner.visible.load(Ordering::Acquire),
+            last_seq: snapshot.visible,
             segment_rows: segs.iter().map(|s| s.entry.rows).sum(),
             memtable_rows: memtable_rows as u64,
             segments: segs.len(),
@@ -397,17 +363,11 @@ impl Db {
     }
 
     fn shutdown(&mut self) -> Result<()> {
-        if let Some(tx) = self.inner.maintenance_tx.lock().take() {
-            let _ = tx.send(maintenance::MaintenanceMsg::Stop);
-        }
-        self.inner.closing.store(true, Ordering::Release);
-        if let Some(tx) = self.inner.compaction_tx.lock().take() {
-            let _ = tx.send(maintenance::MaintenanceMsg::Stop);
-        }
+        self.inner.workers.stop_background();
         for t in [self.maintenance_thread.take(), self.compaction_thread.take()].into_iter().flatten() {
             let _ = t.join();
         }
-        let _ = self.inner.commit_tx.send(commit::CommitMsg::Stop);
+        let _ = self.inner.workers.commit.send(commit::CommitMsg::Stop);
         if let Some(t) = self.commit_thread.take() {
             let _ = t.join();
         }
@@ -419,10 +379,6 @@ impl Drop for Db {
     fn drop(&mut self) {
         let _ = self.shutdown();
     }
-}
-
-pub(crate) fn append_events(db: &Db, events: Vec<crate::model::Event>) -> Result<AppendReport> {
-    append::append(&db.inner, events)
 }
 
 #[cfg(test)]
@@ -447,7 +403,7 @@ mod tests {
         let events: Vec<_> = (0..50).map(|i| event(&format!("u{i}"), 1_700_000_000_000_000 + i)).collect();
         db.append(events.clone()).unwrap();
         db.flush().unwrap();
-        let seg = db.inner.state.read().version.segments[0].clone();
+        let seg = db.inner.version().segments[0].clone();
         let block = seg.reader.footer().identities.offset.to_native() as usize;
         let path = seg.reader.path().to_owned();
         drop(seg);
@@ -460,7 +416,7 @@ mod tests {
         let report = db.append(events).unwrap();
         assert_eq!((report.accepted, report.duplicates), (0, 50));
         let damage = db.damage();
-        assert!(damage.iter().any(|d| d.contains("identity block")), "{damage:?}");
+        assert!(damage.iter().any(|d| d.to_string().contains("identity block")), "{damage:?}");
         assert_eq!(db.query(&Query::new()).unwrap().count(), 50);
     }
 }

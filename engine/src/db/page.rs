@@ -1,7 +1,8 @@
 //! Paged queries: `limit` plus a `continue` token that pins the snapshot, as
 //! the Kubernetes list API pages.
 
-use super::scan::{QueryIter, ScanStart};
+use super::plan::Bounds;
+use super::scan::QueryIter;
 use super::Db;
 use crate::error::{Error, Result};
 use crate::query::cursor::{self, Cursor};
@@ -80,7 +81,7 @@ impl Db {
         }
         let query = Query { limit: None, ..query.clone() };
         let start = match token {
-            None => ScanStart::default(),
+            None => Bounds::default(),
             Some(t) => {
                 let c = cursor::decode(&inner.token_key, &query, t)?;
                 if !query.history && !inner.superseded.read().can_pin(c.hi) {
@@ -89,7 +90,7 @@ impl Db {
                         c.hi
                     )));
                 }
-                ScanStart { hi: Some(c.hi), after: Some((c.last_seen, c.seq)) }
+                Bounds { after_seq: 0, hi: Some(c.hi), after_row: Some((c.last_seen, c.seq)) }
             }
         };
         let mut iter = QueryIter::new(inner.clone(), query.clone(), start)?;

@@ -10,6 +10,7 @@ use crate::query::Query;
 use crate::superseded;
 use roaring::RoaringTreemap;
 use std::sync::atomic::Ordering;
+use std::sync::Arc;
 
 impl Db {
     /// Deletes every observation matching `query` (all observations of the
@@ -33,7 +34,11 @@ impl Db {
         next.purged.push(name);
         next.store(&inner.dir)?;
         *manifest = next;
-        *inner.purged.write() |= &seqs;
+        inner.publish(|version, _| {
+            let mut next = version.clone();
+            next.purged = Arc::new(&*version.purged | &seqs);
+            next
+        });
         Ok(seqs.len())
     }
 }

@@ -2,9 +2,13 @@
 //! leftovers of interrupted operations, open segments, bring the derived
 //! identity map up to date, replay the WAL, and start the threads.
 
+use super::append::IngestState;
 use super::commit::{self, record_row};
-use super::maintenance::{self, parse_day_name, partition_dir};
-use super::{compaction, Db, IngestState, Inner, SegmentHandle, State, Version};
+use super::health::{Damage, Health};
+use super::maintenance;
+use super::partition::{parse_day_name, partition_dir};
+use super::workers::{Signals, Workers};
+use super::{compaction, Db, Inner, SegmentHandle, State, Version};
 use crate::error::{Error, Result};
 use crate::fsutil::{create_dir_durable, sync_dir};
 use crate::identity::{IdentityIndex, IdentityKey, IdentitySource, Latest, Version as ObsVersion};
@@ -29,8 +33,8 @@ pub struct OpenReport {
     pub replayed_rows: u64,
     /// WAL damage found (a torn tail after a crash is normal and truncated).
     pub wal_truncated: Vec<String>,
-    /// Files that are damaged and are not served.
-    pub damaged: Vec<String>,
+    /// Damage found: files or parts of files that are not served.
+    pub damaged: Vec<Damage>,
     /// Leftovers of interrupted operations that were removed.
     pub removed_leftovers: Vec<PathBuf>,
     /// Other notes.
@@ -44,7 +48,8 @@ impl OpenReport {
     }
 }
 
-pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
+pub(crate) fn open(dir: &Path, mut options: Options) -> Result<Db> {
+    options.failpoints = std::mem::take(&mut options.failpoints).with_env()?;
     create_dir_durable(dir)?;
     let lock_path = dir.join("LOCK");
     let lock = File::create(&lock_path).map_err(|e| Error::io("create", &lock_path, e))?;
@@ -79,7 +84,7 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
     for (entry, opened) in manifest.segments.iter().zip(opened) {
         match opened {
             Ok(reader) => segments.push(Arc::new(SegmentHandle { entry: entry.clone(), reader })),
-            Err(e) => report.damaged.push(format!("segment not served: {e}")),
+            Err(e) => report.damaged.push(Damage::from_error(&e, format!("segment {} is not served", entry.id))),
         }
     }
     let mut superseded = Superseded::default();
@@ -87,9 +92,10 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
     for seqs in loaded {
         match seqs {
             Ok(seqs) => superseded.extend(&seqs),
-            Err(e) => report
-                .damaged
-                .push(format!("superseded set incomplete (latest-only queries may show replaced observations): {e}")),
+            Err(e) => report.damaged.push(Damage::from_error(
+                &e,
+                "the superseded set is incomplete: latest-only queries may show replaced observations",
+            )),
         }
     }
 
@@ -101,10 +107,11 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
     for name in &manifest.purged {
         match superseded::load_file(&dir.join("purged").join(name)) {
             Ok(seqs) => purged |= seqs,
-            Err(e) => report.damaged.push(format!("purge list unreadable (purged events may show again): {e}")),
+            Err(e) => report.damaged.push(Damage::from_error(&e, "purged events may show again")),
         }
     }
-    let version = Version { segments };
+    let version =
+        Version { segments, frozen: Vec::new(), purged: Arc::new(purged), retention_floor: manifest.retention_floor };
     let mut ingest =
         IngestState { next_seq: manifest.sealed_seq + 1, cache: HashMap::new(), index: IdentityIndex::default() };
     superseded.set_complete_above(manifest.sealed_seq);
@@ -112,36 +119,33 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
     let next_seq = ingest.next_seq;
     let wal = WalWriter::create(&dir.join("wal"), SeqNo(next_seq))?;
 
+    let health = Health::default();
+    for d in &report.damaged {
+        health.report(d.clone());
+    }
     let (commit_tx, commit_rx) = crossbeam_channel::unbounded();
     let inner = Arc::new(Inner {
         dir: dir.to_owned(),
         ingest: Mutex::new(ingest),
-        commit_tx,
         manifest: Mutex::new(manifest),
-        state: RwLock::new(State { active: memtable, frozen: Vec::new(), version: Arc::new(version) }),
+        state: RwLock::new(State { active: memtable, version: Arc::new(version) }),
         superseded: RwLock::new(superseded),
-        purged: RwLock::new(purged),
         visible: AtomicU64::new(next_seq - 1),
-        poisoned: Mutex::new(None),
-        damage: Mutex::new(Vec::new()),
-        maintenance_tx: Mutex::new(None),
-        commit_signal: (Mutex::new(()), parking_lot::Condvar::new()),
-        sealed_signal: (Mutex::new(()), parking_lot::Condvar::new()),
         compaction: Mutex::new(()),
-        closing: std::sync::atomic::AtomicBool::new(false),
         cache: Mutex::new(super::cache::GroupCache::new(options.cache_bytes)),
-        compaction_tx: Mutex::new(None),
+        health,
+        workers: Workers::new(commit_tx),
+        signals: Signals::default(),
         token_key,
         options,
         _lock: lock,
     });
-    let commit_thread = Some(commit::spawn(inner.clone(), commit_rx, wal));
+    let commit_thread = Some(commit::spawn(inner.clone(), commit_rx, wal)?);
     let (maintenance_thread, compaction_thread) = if inner.options.background {
         let (tx, rx) = crossbeam_channel::bounded(4);
-        *inner.maintenance_tx.lock() = Some(tx);
         let (ctx, crx) = crossbeam_channel::bounded(4);
-        *inner.compaction_tx.lock() = Some(ctx);
-        (Some(maintenance::spawn(inner.clone(), rx)), Some(compaction::spawn(inner.clone(), crx)))
+        inner.workers.attach(tx, ctx);
+        (Some(maintenance::spawn(inner.clone(), rx)?), Some(compaction::spawn(inner.clone(), crx)?))
     } else {
         (None, None)
     };
@@ -275,7 +279,12 @@ fn replay_wal(
                     file.valid_len
                 ));
             } else {
-                report.damaged.push(format!("{}: {damage}; rows after it are lost", path.display()));
+                report.damaged.push(Damage {
+                    file: Some(path.clone()),
+                    offset: Some(file.valid_len),
+                    problem: damage.to_string(),
+                    lost: "the rows after it in this file".into(),
+                });
             }
         }
         for batch in file.batches {
@@ -286,7 +295,12 @@ fn replay_wal(
                     continue; // sealed already
                 }
                 if seq > ingest.next_seq {
-                    report.damaged.push(format!("WAL is missing seqs {}..{}", ingest.next_seq, seq - 1));
+                    report.damaged.push(Damage {
+                        file: Some(path.clone()),
+                        offset: None,
+                        problem: format!("the WAL has no rows for seqs {}..{}", ingest.next_seq, seq - 1),
+                        lost: format!("observations {}..{}", ingest.next_seq, seq - 1),
+                    });
                 }
                 let key = IdentityKey::of(&event);
                 let mut damage = Vec::new();
@@ -299,7 +313,9 @@ fn replay_wal(
                         &mut damage,
                     ),
                 };
-                report.damaged.extend(damage);
+                report.damaged.extend(
+                    damage.into_iter().map(|d| Damage::described(d, "re-deliveries of its events may be stored again")),
+                );
                 let supersedes = prev.filter(|p| p.seq.0 < seq).map(|p| p.seq);
                 ingest.cache.insert(key, Latest { seq: SeqNo(seq), version: ObsVersion::of(&event) });
                 record_row(&mut memtable, superseded, SeqNo(seq), supersedes);

@@ -1,27 +1,18 @@
-//! Query execution by scan: a lazy k-way merge over the memtables and every
-//! segment, newest (or oldest) first, that decodes a row group only when the
-//! merge reaches it. Row groups outside the time window or above the
-//! snapshot's seq are pruned from their footer statistics.
+//! Query execution by scan: a lazy k-way merge over the in-memory rows and
+//! every segment the [`Plan`] keeps, newest (or oldest) first, that decodes
+//! a row group only when the merge reaches it. Which groups and rows can
+//! match, and whether a row passes, is the plan's to say.
 
-use super::{plan, Inner, SegmentHandle};
+use super::plan::{Bounds, Key, Plan, SegmentPlan};
+use super::Inner;
 use crate::error::Result;
+use crate::memtable::Chunk;
 use crate::model::StrField;
 use crate::query::{FieldView, Order, Query};
 use crate::row::StoredEvent;
-use crate::segment::{DecodedGroup, ALL_COLUMNS, FIRST_SEEN_COLUMN};
-use kevdb_index::{OwnedBitmap, TextQuery};
+use crate::segment::{DecodedGroup, ALL_COLUMNS};
 use std::collections::{BinaryHeap, VecDeque};
 use std::sync::Arc;
-
-/// A merge key in output order: the heap always pops the largest.
-type Key = (i64, u64);
-
-fn key(order: Order, last_seen: i64, seq: u64) -> Key {
-    match order {
-        Order::NewestFirst => (last_seen, seq),
-        Order::OldestFirst => (!last_seen, !seq),
-    }
-}
 
 #[derive(Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct Head {
@@ -36,7 +27,7 @@ struct Head {
 /// order.
 #[derive(Debug)]
 enum GroupRows {
-    /// Built already (label and text checks needed the built event).
+    /// Built already (the label check needed the built event).
     Built(VecDeque<StoredEvent>),
     /// Row indexes into `group`, built when taken.
     Lazy { group: Arc<DecodedGroup>, rows: VecDeque<usize> },
@@ -59,39 +50,38 @@ impl GroupRows {
     }
 }
 
+/// The in-memory rows that passed, as positions in the snapshot's shared
+/// chunks in output order: a row is copied only when the merge takes it.
 #[derive(Debug)]
-enum Source {
-    Rows(VecDeque<StoredEvent>),
-    Segment {
-        segment: Arc<SegmentHandle>,
-        groups: Vec<usize>,
-        buf: GroupRows,
-        /// Rows the indexes allow (`None`: all; then every filter is
-        /// checked on decoded rows), and each group's first row.
-        candidates: Option<Arc<OwnedBitmap>>,
-        group_starts: Vec<u32>,
-    },
+struct MemRows {
+    chunks: Vec<Chunk>,
+    /// (chunk, row), next first.
+    rows: VecDeque<(u32, u32)>,
 }
 
-/// Where a scan starts: the snapshot's seq high-water mark, and (when
-/// resuming a page) the last row already returned.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct ScanStart {
-    /// Rows above this seq are invisible; `None` = what is visible now.
-    pub hi: Option<u64>,
-    /// Resume strictly after this (last seen µs, seq), in the query's order.
-    pub after: Option<(i64, u64)>,
+impl MemRows {
+    fn front(&self) -> Option<&StoredEvent> {
+        self.rows.front().map(|&(c, r)| &self.chunks[c as usize][r as usize])
+    }
+}
+
+#[derive(Debug)]
+enum Source {
+    Memory(MemRows),
+    /// A segment: the groups still to decode (consumed from the end), and
+    /// the passing rows of the group decoded last.
+    Segment {
+        plan: SegmentPlan,
+        pending: Vec<usize>,
+        buf: GroupRows,
+    },
 }
 
 /// Streaming query results. Each item is one stored observation.
 #[derive(Debug)]
 pub struct QueryIter {
     inner: Arc<Inner>,
-    query: Query,
-    text: Option<Arc<TextQuery>>,
-    hi: u64,
-    /// Only keys below this (in output order) are returned.
-    below: Key,
+    plan: Plan,
     heap: BinaryHeap<Head>,
     sources: Vec<Source>,
     emitted: usize,
@@ -110,103 +100,50 @@ impl FieldView for GroupRow<'_> {
 }
 
 impl QueryIter {
-    pub(crate) fn new(inner: Arc<Inner>, query: Query, start: ScanStart) -> Result<QueryIter> {
-        let text = query.compile_text()?.map(Arc::new);
-        let super::Snapshot { version, chunks, visible } = inner.snapshot();
-        let hi = start.hi.map_or(visible, |h| h.min(visible));
-        let order = query.order;
-        let below = start.after.map_or((i64::MAX, u64::MAX), |(ls, seq)| key(order, ls, seq));
-        let mut it =
-            QueryIter { inner, query, text, hi, below, heap: BinaryHeap::new(), sources: Vec::new(), emitted: 0 };
-        // Memtable rows: few enough to filter and sort up front.
-        let mut rows: Vec<StoredEvent> = {
-            let superseded = it.inner.superseded.read();
-            let purged = it.inner.purged.read();
-            chunks
-                .iter()
-                .flat_map(|c| c.iter())
-                .filter(|r| {
-                    r.seq.0 <= hi
-                        && !purged.contains(r.seq.0)
-                        && key(order, r.last_seen().0, r.seq.0) < below
-                        && it.query.matches_with(&r.event, it.text.as_deref())
-                })
-                .filter(|r| it.query.history || superseded.is_latest(r.seq.0, hi))
-                .cloned()
-                .collect()
-        };
-        rows.sort_by_key(|r| std::cmp::Reverse(key(order, r.last_seen().0, r.seq.0)));
-        if let Some(first) = rows.first() {
-            let k = key(order, first.last_seen().0, first.seq.0);
-            it.heap.push(Head { key: k, lazy: false, source: 0 });
+    pub(crate) fn new(inner: Arc<Inner>, query: Query, bounds: Bounds) -> Result<QueryIter> {
+        let plan = Plan::new(&inner, query, bounds)?;
+        let mut it = QueryIter { heap: BinaryHeap::new(), sources: Vec::new(), emitted: 0, plan, inner };
+        it.sources.push(Source::Memory(it.memory_rows()));
+        if let Some(h) = it.head_of(0) {
+            it.heap.push(h);
         }
-        it.sources.push(Source::Rows(rows.into()));
-        let indexed = plan::uses_indexes(&it.query);
-        for segment in &version.segments {
-            let footer = segment.reader.footer();
-            let mut group_starts = Vec::with_capacity(footer.row_groups.len());
-            let mut next = 0u32;
-            for g in footer.row_groups.iter() {
-                group_starts.push(next);
-                next = next.saturating_add(g.rows.to_native());
-            }
-            let in_range = |g: usize| {
-                let m = &footer.row_groups[g];
-                let smallest = match order {
-                    Order::NewestFirst => (m.min_last_seen.to_native(), 0),
-                    Order::OldestFirst => (!m.max_last_seen.to_native(), 0),
-                };
-                m.min_seq.to_native() <= hi
-                    && smallest < below
-                    && it.query.in_window(m.min_first_seen.to_native(), m.max_last_seen.to_native())
-            };
-            if !(0..footer.row_groups.len()).any(in_range) {
-                continue;
-            }
-            let candidates = if indexed {
-                match plan::candidates(segment, &it.query, it.text.as_deref()) {
-                    Ok(Some(c)) if c.is_empty() => continue,
-                    Ok(c) => c.map(Arc::new),
-                    Err(e) => {
-                        it.inner.report_damage(format!("index not used, checking every row: {e}"));
-                        None
-                    }
-                }
-            } else {
-                None
-            };
-            let mut groups: Vec<usize> = (0..footer.row_groups.len())
-                .filter(|&g| {
-                    let rows = group_starts[g]..group_starts[g].saturating_add(footer.row_groups[g].rows.to_native());
-                    in_range(g) && candidates.as_ref().is_none_or(|c| c.range_cardinality(rows) > 0)
-                })
-                .collect();
-            if groups.is_empty() {
-                continue;
-            }
+        let segments: Vec<SegmentPlan> = it.plan.segments(&it.inner).collect();
+        for plan in segments {
+            let mut pending = plan.groups.clone();
             // Groups are consumed from the end: newest last for newest-first.
-            if order == Order::OldestFirst {
-                groups.reverse();
+            if it.plan.query().order == Order::OldestFirst {
+                pending.reverse();
             }
             let source = it.sources.len();
-            it.sources.push(Source::Segment {
-                segment: segment.clone(),
-                groups,
-                buf: GroupRows::Built(VecDeque::new()),
-                candidates,
-                group_starts,
-            });
+            it.sources.push(Source::Segment { plan, pending, buf: GroupRows::Built(VecDeque::new()) });
             it.push_lazy(source);
         }
         Ok(it)
     }
 
+    /// The in-memory rows that pass, sorted into output order by key only.
+    fn memory_rows(&self) -> MemRows {
+        let chunks: Vec<Chunk> = self.plan.snapshot_chunks().cloned().collect();
+        let check = self.plan.check(&self.inner);
+        let mut keyed: Vec<(Key, u32, u32)> = Vec::new();
+        for (c, chunk) in chunks.iter().enumerate() {
+            for (r, row) in chunk.iter().enumerate() {
+                if self.plan.memtable_row_passes(&check, row) {
+                    keyed.push((self.plan.key(row.last_seen().0, row.seq.0), c as u32, r as u32));
+                }
+            }
+        }
+        drop(check);
+        keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        MemRows { chunks, rows: keyed.into_iter().map(|(_, c, r)| (c, r)).collect() }
+    }
+
     /// Pushes a lazy head for the next undecoded group of `source`.
     fn push_lazy(&mut self, source: usize) {
-        let order = self.query.order;
-        if let Source::Segment { segment, groups, .. } = &self.sources[source] {
-            if let Some(&g) = groups.last() {
-                let m = &segment.reader.footer().row_groups[g];
+        let order = self.plan.query().order;
+        if let Source::Segment { plan, pending, .. } = &self.sources[source] {
+            if let Some(&g) = pending.last() {
+                let m = &plan.segment.reader.footer().row_groups[g];
                 let k = match order {
                     Order::NewestFirst => (m.max_last_seen.to_native(), u64::MAX),
                     Order::OldestFirst => (!m.min_last_seen.to_native(), u64::MAX),
@@ -216,85 +153,68 @@ impl QueryIter {
         }
     }
 
-    /// Decodes the next group of `source` into its buffer, filtered. Only
-    /// the columns the remaining filters need are decoded first; the rest
-    /// only when a row matches.
+    /// Decodes the next group of `source` into its buffer, keeping the rows
+    /// that pass. Only the columns the checks need are decoded first; the
+    /// rest only when a row passes.
     fn load_group(&mut self, source: usize) {
-        let (query, hi, below, text) = (&self.query, self.hi, self.below, self.text.as_deref());
-        let Source::Segment { segment, groups, buf, candidates, group_starts } = &mut self.sources[source] else {
+        let Source::Segment { plan: seg, pending, buf } = &mut self.sources[source] else {
             return;
         };
-        let Some(g) = groups.pop() else { return };
-        let indexed = candidates.is_some();
-        // Filters the postings answered exactly need no second look.
-        let residual: Vec<&crate::query::FieldFilter> =
-            query.filters.iter().filter(|f| !(indexed && plan::has_posting(f.field))).collect();
-        let mask = plan::filter_columns(residual.iter().copied()) | FIRST_SEEN_COLUMN;
-        let inner = &self.inner;
-        let decoded = inner.decoded_group(segment, g, mask).and_then(|group| {
-            let superseded = inner.superseded.read();
-            let purged = inner.purged.read();
-            let any_purged = !purged.is_empty();
-            let ok = |i: usize| {
-                let seq = group.seq[i];
-                seq <= hi
-                    && !(any_purged && purged.contains(seq))
-                    && key(query.order, group.last_seen[i], seq) < below
-                    && query.in_window(group.first_seen[i], group.last_seen[i])
-                    && residual.iter().all(|f| f.matches(&GroupRow(&group, i)))
-                    && (query.history || superseded.is_latest(seq, hi))
-            };
-            let range = group_starts[g]..group_starts[g] + group.rows as u32;
-            let hits: Vec<usize> = plan::group_rows(candidates.as_deref(), range).filter(|&i| ok(i)).collect();
-            drop(superseded);
-            drop(purged);
-            let group = if hits.is_empty() { group } else { inner.decoded_group(segment, g, ALL_COLUMNS)? };
+        let Some(g) = pending.pop() else { return };
+        let (plan, inner) = (&self.plan, &self.inner);
+        let decoded = inner.decoded_group(&seg.segment, g, seg.columns(plan, g, 0)).and_then(|group| {
+            let check = plan.check(inner);
+            let first = seg.needs_first_seen(plan, g);
+            let hits: Vec<usize> = seg
+                .candidate_rows(g)
+                .filter(|&i| {
+                    let first_seen = first.then(|| group.first_seen[i]);
+                    check.passes(group.seq[i], first_seen, group.last_seen[i], seg.residual(), &GroupRow(&group, i))
+                })
+                .collect();
+            drop(check);
+            let group = if hits.is_empty() { group } else { inner.decoded_group(&seg.segment, g, ALL_COLUMNS)? };
             Ok((group, hits))
         });
         let (group, hits) = match decoded {
             Ok(x) => x,
             Err(e) => {
-                self.inner.report_damage(format!("row group {g} skipped: {e}"));
+                inner
+                    .health
+                    .report_error(&e, format!("row group {g} of segment {} is not served", seg.segment.entry.id));
                 return;
             }
         };
-        if query.labels.is_empty() && (indexed || text.is_none()) {
+        let newest_first = plan.query().order == Order::NewestFirst;
+        if !plan.needs_built_events() {
             // Every check is done: build each row only when the merge takes
             // it (a page often ends long before a group's last hit).
             let mut rows: VecDeque<usize> = hits.into();
-            if query.order == Order::NewestFirst {
+            if newest_first {
                 rows.make_contiguous().reverse();
             }
             *buf = GroupRows::Lazy { group, rows };
             return;
         }
-        let mut rows: Vec<StoredEvent> = hits
-            .into_iter()
-            .map(|i| group.event(i))
-            .filter(|r| {
-                query.matches_labels(&r.event) && (indexed || text.is_none_or(|t| t.matches(r.event.message())))
-            })
-            .collect();
-        if query.order == Order::NewestFirst {
+        let mut rows: Vec<StoredEvent> =
+            hits.into_iter().map(|i| group.event(i)).filter(|r| plan.labels_pass(&r.event)).collect();
+        if newest_first {
             rows.reverse();
         }
         *buf = GroupRows::Built(rows.into());
     }
 
     fn head_of(&self, source: usize) -> Option<Head> {
-        let order = self.query.order;
         let (last_seen, seq) = match &self.sources[source] {
-            Source::Rows(rows) => rows.front().map(|r| (r.last_seen().0, r.seq.0)),
+            Source::Memory(rows) => rows.front().map(|r| (r.last_seen().0, r.seq.0)),
             Source::Segment { buf, .. } => buf.front_key(),
         }?;
-        Some(Head { key: key(order, last_seen, seq), lazy: false, source })
+        Some(Head { key: self.plan.key(last_seen, seq), lazy: false, source })
     }
-}
 
-impl QueryIter {
     /// The seq high-water mark this scan sees.
     pub fn snapshot_seq(&self) -> u64 {
-        self.hi
+        self.plan.hi()
     }
 }
 
@@ -302,7 +222,7 @@ impl Iterator for QueryIter {
     type Item = StoredEvent;
 
     fn next(&mut self) -> Option<StoredEvent> {
-        if self.query.limit.is_some_and(|l| self.emitted >= l) {
+        if self.plan.query().limit.is_some_and(|l| self.emitted >= l) {
             return None;
         }
         loop {
@@ -316,7 +236,11 @@ impl Iterator for QueryIter {
                 continue;
             }
             let row = match &mut self.sources[head.source] {
-                Source::Rows(rows) => rows.pop_front(),
+                Source::Memory(mem) => {
+                    let row = mem.front().cloned();
+                    mem.rows.pop_front();
+                    row
+                }
                 Source::Segment { buf, .. } => buf.pop_front(),
             }?;
             match self.head_of(head.source) {

@@ -3,11 +3,13 @@
 //! at the hand-over. A subscription reads the database when it is asked for
 //! more; ingest never waits for it, so a slow subscriber cannot stall ingest.
 
+use super::plan::{Bounds, Plan};
+use super::scan::GroupRow;
 use super::Inner;
 use crate::error::Result;
 use crate::query::Query;
 use crate::row::StoredEvent;
-use kevdb_index::TextQuery;
+use crate::segment::ALL_COLUMNS;
 use std::collections::VecDeque;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
@@ -21,7 +23,6 @@ const WINDOW: u64 = 64 * 1024;
 pub struct Subscription {
     inner: Arc<Inner>,
     query: Query,
-    text: Option<TextQuery>,
     /// Every seq at or below this has been examined.
     cursor: u64,
     buf: VecDeque<StoredEvent>,
@@ -32,8 +33,9 @@ impl Subscription {
         // A subscription streams observations; the time window, if any,
         // still applies, but every observation counts, not only the latest.
         let query = Query { history: true, limit: None, ..query };
-        let text = query.compile_text()?;
-        Ok(Subscription { inner, query, text, cursor: from_seq, buf: VecDeque::new() })
+        query.compile_text()?;
+        inner.check_poisoned()?;
+        Ok(Subscription { inner, query, cursor: from_seq, buf: VecDeque::new() })
     }
 
     /// The seq through which the stream has been examined: resuming from it
@@ -52,7 +54,7 @@ impl Subscription {
             if visible <= self.cursor {
                 return Ok(None);
             }
-            self.fill(visible.min(self.cursor.saturating_add(WINDOW)));
+            self.fill(visible.min(self.cursor.saturating_add(WINDOW)))?;
         }
     }
 
@@ -64,65 +66,66 @@ impl Subscription {
                 return Ok(Some(r));
             }
             self.inner.check_poisoned()?;
-            let mut guard = self.inner.commit_signal.0.lock();
-            if self.inner.visible.load(Ordering::Acquire) > self.cursor {
-                continue;
-            }
-            if self.inner.commit_signal.1.wait_until(&mut guard, deadline).timed_out() {
-                drop(guard);
+            let cursor = self.cursor;
+            let inner = &self.inner;
+            let arrived = inner.signals.committed.wait_while(deadline, || {
+                inner.check_poisoned().is_ok() && inner.visible.load(Ordering::Acquire) <= cursor
+            });
+            if !arrived {
                 return self.try_next();
             }
         }
     }
 
-    /// Reads the matching rows with seq in `(cursor, up]`, in seq order.
-    fn fill(&mut self, up: u64) {
-        let lo = self.cursor;
-        let super::Snapshot { version, chunks, .. } = self.inner.snapshot();
-        let in_range = |seq: u64| seq > lo && seq <= up;
-        let mut rows: Vec<StoredEvent> = Vec::new();
-        for seg in &version.segments {
-            if seg.entry.max_seq <= lo || seg.entry.min_seq > up {
-                continue;
-            }
-            let footer = seg.reader.footer();
-            for g in 0..footer.row_groups.len() {
-                let m = &footer.row_groups[g];
-                if m.max_seq.to_native() <= lo || m.min_seq.to_native() > up {
-                    continue;
-                }
-                let group = match seg.reader.read_group(g) {
+    /// Reads the matching rows with seq in `(cursor, up]`, in seq order,
+    /// through the same plan as every other read (so a replay uses the
+    /// postings and full-text index instead of decoding every row).
+    fn fill(&mut self, up: u64) -> Result<()> {
+        let bounds = Bounds { after_seq: self.cursor, hi: Some(up), after_row: None };
+        let plan = Plan::new(&self.inner, self.query.clone(), bounds)?;
+        let mut rows: Vec<StoredEvent> = {
+            let check = plan.check(&self.inner);
+            plan.memtable_rows(&check).cloned().collect()
+        };
+        for seg in plan.segments(&self.inner) {
+            for &g in &seg.groups {
+                let group = match self.inner.decoded_group(&seg.segment, g, seg.columns(&plan, g, 0)) {
                     Ok(group) => group,
                     Err(e) => {
-                        self.inner.report_damage(format!("row group {g} skipped by a subscription: {e}"));
+                        let lost = format!("row group {g} of segment {} is not streamed", seg.segment.entry.id);
+                        self.inner.health.report_error(&e, lost);
                         continue;
                     }
                 };
-                for i in 0..group.rows {
-                    if in_range(group.seq[i]) && self.query.in_window(group.first_seen[i], group.last_seen[i]) {
-                        let r = group.event(i);
-                        if self.query.matches_with(&r.event, self.text.as_ref()) {
-                            rows.push(r);
-                        }
-                    }
+                let first = seg.needs_first_seen(&plan, g);
+                let hits: Vec<usize> = {
+                    let check = plan.check(&self.inner);
+                    seg.candidate_rows(g)
+                        .filter(|&i| {
+                            let first_seen = first.then(|| group.first_seen[i]);
+                            let view = GroupRow(&group, i);
+                            check.passes(group.seq[i], first_seen, group.last_seen[i], seg.residual(), &view)
+                        })
+                        .collect()
+                };
+                if hits.is_empty() {
+                    continue;
                 }
+                let group = match self.inner.decoded_group(&seg.segment, g, ALL_COLUMNS) {
+                    Ok(group) => group,
+                    Err(e) => {
+                        let lost = format!("row group {g} of segment {} is not streamed", seg.segment.entry.id);
+                        self.inner.health.report_error(&e, lost);
+                        continue;
+                    }
+                };
+                rows.extend(hits.into_iter().map(|i| group.event(i)).filter(|r| plan.labels_pass(&r.event)));
             }
-        }
-        for chunk in &chunks {
-            if chunk.last().is_none_or(|r| r.seq.0 <= lo) || chunk.first().is_none_or(|r| r.seq.0 > up) {
-                continue;
-            }
-            rows.extend(
-                chunk
-                    .iter()
-                    .filter(|r| in_range(r.seq.0) && self.query.matches_with(&r.event, self.text.as_ref()))
-                    .cloned(),
-            );
         }
         rows.sort_by_key(|r| r.seq);
-        let purged = self.inner.purged.read();
-        self.buf.extend(rows.into_iter().filter(|r| !purged.contains(r.seq.0)));
+        self.buf.extend(rows);
         self.cursor = up;
+        Ok(())
     }
 }
 

@@ -103,7 +103,7 @@ impl FieldFilter {
     }
 
     /// Evaluates the filter on a row.
-    pub(crate) fn matches(&self, row: &impl FieldView) -> bool {
+    pub(crate) fn matches(&self, row: &(impl FieldView + ?Sized)) -> bool {
         let hit = |v: &str| self.values.iter().any(|x| x == v);
         let found = match self.field {
             QueryField::Cluster => hit(row.cluster()),

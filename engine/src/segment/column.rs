@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! integer column (seq, last_seen, ...):  varint / zig-zag varint per row, as
-//!                                        documented at each ColumnId
+//!                                        the table at `segment::col` says
 //! string column:
 //!   u8 mode
 //!   mode 0, plain:       per row: bytes?  (varint len+1, 0 = none)

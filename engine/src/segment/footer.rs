@@ -42,7 +42,7 @@ pub struct RowGroupMeta {
     pub max_last_seen: i64,
     /// Smallest first-seen time (µs).
     pub min_first_seen: i64,
-    /// One block per column, in `ColumnId` order.
+    /// One block per column, in column order (`segment::col`).
     pub columns: Vec<BlockRef>,
 }
 

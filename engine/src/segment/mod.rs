@@ -9,9 +9,20 @@
 //! | reserved u32 LE            4B |  = 0
 //! +-------------------------------+ 16
 //! | row group 0: one zstd frame   |
-//! |   per column, in ColumnId     |
-//! |   order                       |
+//! |   per column, in column order |
+//! |   (`col`: seq, last seen, ...)|
 //! | row group 1 ...               |
+//! +-------------------------------+ footer.identities
+//! | identity block: one zstd      |
+//! |   frame of the sorted 32-bit  |
+//! |   fingerprints of every row   |
+//! +-------------------------------+ footer.postings (aligned to
+//! | postings: roaring bitmaps per |   kevdb_index::POSTINGS_ALIGN)
+//! |   (field, value), read in     |
+//! |   place (kevdb_index)         |
+//! +-------------------------------+ footer.fulltext (aligned to
+//! | full-text index of the        |   kevdb_index::FULLTEXT_ALIGN)
+//! |   messages (tantivy, packed)  |
 //! +-------------------------------+
 //! | zero padding to a multiple    |
 //! | of 16                         |
@@ -38,6 +49,7 @@
 
 mod column;
 mod footer;
+pub(crate) use footer::ArchivedRowGroupMeta;
 mod mmap;
 pub(crate) use mmap::prefetch_for_open;
 mod reader;

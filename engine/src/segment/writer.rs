@@ -18,7 +18,8 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-/// What the catalog records about a finished segment.
+/// What the manifest and the segment handle need to know about a finished
+/// segment.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct SegmentMeta {
     pub id: u64,

@@ -138,6 +138,13 @@ pub(crate) async fn handler(State(state): State<Arc<AppState>>) -> Response {
         let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
     };
     gauge("kevdb_watchers", "Open watch streams.", WATCHERS.load(Relaxed));
+    let health = state.db.health();
+    gauge(
+        "kevdb_poisoned",
+        "1 when the database refuses writes after a failed write or a failed background thread.",
+        u64::from(health.poisoned.is_some()),
+    );
+    gauge("kevdb_damage_reports", "Damaged files or blocks found (not served).", health.damage_count);
     if let Some(s) = stats {
         gauge("kevdb_last_seq", "Highest sequence number assigned.", s.last_seq);
         gauge("kevdb_observations", "Stored observations (sealed and in memory).", s.segment_rows + s.memtable_rows);

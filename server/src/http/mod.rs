@@ -9,6 +9,7 @@ mod auth;
 mod checkpoints;
 mod compat;
 mod discovery;
+mod health;
 mod limits;
 mod metrics;
 mod object;
@@ -101,9 +102,9 @@ pub fn router(state: Arc<AppState>) -> Router {
         .nest("/clusters/{cluster}", api_routes())
         .merge(checkpoints::routes())
         .merge(compat::routes())
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(|| async { "ok" }))
-        .route("/livez", get(|| async { "ok" }))
+        .route("/healthz", get(health::ok))
+        .route("/readyz", get(health::readyz))
+        .route("/livez", get(health::ok))
         .route("/metrics", get(metrics::handler))
         .fallback(not_found)
         .method_not_allowed_fallback(method_not_allowed)

@@ -47,6 +47,9 @@ impl ApiError {
     pub fn invalid(m: impl Into<String>) -> ApiError {
         ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "Invalid", m)
     }
+    pub fn unavailable(m: impl Into<String>) -> ApiError {
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "ServiceUnavailable", m)
+    }
     /// A server-side failure: the details go to the log, not the client.
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
         eprintln!("kevdb: internal error: {detail}");
@@ -79,6 +82,9 @@ impl From<kevdb_engine::Error> for ApiError {
             Error::Expired(m) => ApiError::gone(m),
             Error::InvalidArgument(m) => ApiError::bad_request(m),
             Error::Busy(m) => ApiError::too_many(m),
+            // The cause says what failed (a disk write, a background
+            // thread); clients and operators both need to see it.
+            e @ Error::Poisoned(_) => ApiError::unavailable(e.to_string()),
             other => ApiError::internal(other),
         }
     }
