@@ -3,10 +3,12 @@
 //! up to, so that a restarted collector resumes where the archive stands.
 //!
 //! Each checkpoint is one file, `checkpoints/<name>`, holding the value's
-//! UTF-8 bytes and nothing else, replaced atomically (temporary file, fsync,
-//! rename, directory fsync). A client stores a checkpoint only after the
-//! append it covers was acknowledged, so a checkpoint never runs ahead of
-//! the data; it may lag after a crash, and re-delivery is a no-op.
+//! UTF-8 bytes and nothing else (no checked-file header: see
+//! docs/FORMAT.md), replaced atomically by `fsutil::write_atomic`
+//! (temporary file, fsync, rename, directory fsync). A client stores a
+//! checkpoint only after the append it covers was acknowledged, so a
+//! checkpoint never runs ahead of the data; it may lag after a crash, and
+//! re-delivery is a no-op.
 
 use crate::error::{Error, Result};
 use crate::fsutil::{create_dir_durable, write_atomic};

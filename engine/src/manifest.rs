@@ -1,37 +1,24 @@
 //! The manifest: the authoritative list of live segments and superseded-set
 //! files, and the sequence number through which rows are sealed.
 //!
-//! ```text
-//! MANIFEST
-//! +------------------------+
-//! | magic "KEVDBMAN"    8B |
-//! | version u32 LE      4B |  = MANIFEST_VERSION
-//! | body_len u32 LE     4B |
-//! | crc32c(body) u32 LE 4B |
-//! | reserved u32 LE     4B |  = 0
-//! +------------------------+ 24
-//! | body: JSON (Manifest)  |
-//! +------------------------+
-//! ```
+//! The file `MANIFEST` is a checked file (`fsutil::checked_file`: magic,
+//! version, body length, body CRC-32C, then the body) with magic
+//! `"KEVDBMAN"`, version 1, and as body the JSON of [`Manifest`].
 //!
 //! It is replaced atomically (write temporary, fsync, rename, fsync
 //! directory) after every seal, compaction and retention pass. Files in the
 //! data directory that it does not list are leftovers of an interrupted
 //! operation and are deleted at open.
 
-use crate::codec::crc;
 use crate::error::{Error, Result};
-use crate::fsutil::write_atomic;
+use crate::fsutil::checked_file::{self, FileFormat};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 /// File name of the manifest.
 pub const MANIFEST_FILE: &str = "MANIFEST";
-/// Magic bytes of the manifest.
-pub const MANIFEST_MAGIC: [u8; 8] = *b"KEVDBMAN";
-/// Manifest format version.
-pub const MANIFEST_VERSION: u32 = 1;
-const HEADER_LEN: usize = 24;
+/// Magic and version of the manifest file.
+pub(crate) const MANIFEST_FORMAT: FileFormat = FileFormat { magic: *b"KEVDBMAN", version: 1 };
 
 /// One live segment.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,54 +67,20 @@ impl Manifest {
     /// Reads the manifest of `dir`, or `None` for a new database.
     pub fn load(dir: &Path) -> Result<Option<Manifest>> {
         let path = dir.join(MANIFEST_FILE);
-        let bytes = match std::fs::read(&path) {
-            Ok(b) => b,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("read", &path, e)),
-        };
-        let corrupt = |offset: u64, expected: &str, found: String| Error::Corrupt {
-            path: path.clone(),
-            offset,
-            expected: expected.into(),
-            found,
-        };
-        if bytes.len() < HEADER_LEN || bytes[..8] != MANIFEST_MAGIC {
-            return Err(corrupt(0, "manifest magic KEVDBMAN", format!("{} bytes", bytes.len())));
-        }
-        let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
-        let version = word(8);
-        if version != MANIFEST_VERSION {
-            return Err(Error::UnsupportedVersion { path, version, supported: MANIFEST_VERSION });
-        }
-        let len = word(12) as usize;
-        let body = bytes.get(HEADER_LEN..HEADER_LEN + len).ok_or_else(|| {
-            corrupt(12, "a body of the announced length", format!("{} bytes", bytes.len() - HEADER_LEN))
-        })?;
-        let found = crc(body);
-        if found != word(16) {
-            return Err(corrupt(HEADER_LEN as u64, &format!("body crc {:08x}", word(16)), format!("{found:08x}")));
-        }
-        serde_json::from_slice(body)
+        let Some(body) = checked_file::load_if_exists(&MANIFEST_FORMAT, &path)? else { return Ok(None) };
+        serde_json::from_slice(&body)
             .map(Some)
-            .map_err(|e| corrupt(HEADER_LEN as u64, "a JSON manifest body", e.to_string()))
+            .map_err(|e| checked_file::corrupt_body(&path, "a JSON manifest body", e))
     }
 
-    /// Encodes the manifest file.
-    pub fn encode(&self) -> Vec<u8> {
-        let body = serde_json::to_vec(self).unwrap_or_default();
-        let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-        out.extend_from_slice(&MANIFEST_MAGIC);
-        out.extend_from_slice(&MANIFEST_VERSION.to_le_bytes());
-        out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-        out.extend_from_slice(&crc(&body).to_le_bytes());
-        out.extend_from_slice(&0u32.to_le_bytes());
-        out.extend_from_slice(&body);
-        out
+    /// The manifest's body: its JSON.
+    fn body(&self) -> Result<Vec<u8>> {
+        serde_json::to_vec(self).map_err(|e| Error::InvalidArgument(format!("manifest does not serialise: {e}")))
     }
 
     /// Atomically replaces the manifest of `dir`.
     pub fn store(&self, dir: &Path) -> Result<()> {
-        write_atomic(&dir.join(MANIFEST_FILE), &self.encode())
+        checked_file::store(&MANIFEST_FORMAT, &dir.join(MANIFEST_FILE), &self.body()?)
     }
 }
 
@@ -160,13 +113,37 @@ mod tests {
     }
 
     #[test]
-    fn manifest_header_golden_bytes() {
-        let bytes = Manifest::default().encode();
+    fn manifest_golden_bytes() {
+        let bytes = checked_file::encode(&MANIFEST_FORMAT, &Manifest::default().body().unwrap()).unwrap();
         let body =
             br#"{"sealed_seq":0,"next_segment_id":0,"segments":[],"superseded":[],"token_key":"","retention_floor":0,"purged":[]}"#;
         assert_eq!(&bytes[..8], b"KEVDBMAN");
         assert_eq!(&bytes[8..16], &[1, 0, 0, 0, body.len() as u8, 0, 0, 0]);
-        assert_eq!(&bytes[16..20], &crc(body).to_le_bytes());
+        assert_eq!(&bytes[16..24], &[0x3b, 0x9a, 0x34, 0x1c, 0, 0, 0, 0], "crc32c(body), reserved");
         assert_eq!(&bytes[24..], body);
+    }
+
+    /// `tests/fixtures/v1/MANIFEST` was written by the first release (before
+    /// the framing moved to `fsutil::checked_file`); it must keep opening.
+    #[test]
+    fn a_manifest_written_by_the_first_release_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture = include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1/MANIFEST"));
+        std::fs::write(dir.path().join(MANIFEST_FILE), fixture).unwrap();
+        let m = Manifest::load(dir.path()).unwrap().unwrap();
+        assert_eq!(
+            m,
+            Manifest {
+                sealed_seq: 42,
+                next_segment_id: 3,
+                segments: vec![SegmentEntry { id: 2, day: 20000, rows: 10, bytes: 999, min_seq: 1, max_seq: 42 }],
+                superseded: vec!["00000000000000000042.sup".into()],
+                token_key: "ab".repeat(32),
+                retention_floor: 7,
+                purged: vec!["00000000000000000042-0000.del".into()],
+            }
+        );
+        m.store(dir.path()).unwrap();
+        assert_eq!(std::fs::read(dir.path().join(MANIFEST_FILE)).unwrap(), fixture, "rewritten byte for byte");
     }
 }

@@ -4,35 +4,26 @@
 //!
 //! Supersession is recorded by sequence number, so it is independent of
 //! where rows live and survives compaction unchanged. Each seal persists the
-//! supersessions its rows caused as one file:
-//!
-//! ```text
-//! superseded/<sealed seq, 20 digits>.sup
-//! +------------------------+
-//! | magic "KEVDBSUP"    8B |
-//! | version u32 LE      4B |  = 1
-//! | body_len u32 LE     4B |
-//! | crc32c(body) u32 LE 4B |
-//! | reserved u32 LE     4B |
-//! +------------------------+ 24
-//! | body: RoaringTreemap   |  (the roaring crate's portable serialisation)
-//! +------------------------+
-//! ```
+//! supersessions its rows caused as one file,
+//! `superseded/<sealed seq, 20 digits>.sup`: a checked file
+//! (`fsutil::checked_file`: magic, version, body length, body CRC-32C, then
+//! the body) with magic `"KEVDBSUP"`, version 1, and as body a
+//! `RoaringTreemap` in the roaring crate's portable serialisation. Purge
+//! files (`purged/*.del`, see `db::purge`) are seq sets in the same format.
 //!
 //! In memory, recent supersessions are also kept as `(new seq, old seq)`
 //! pairs so that a reader pinned at a seq high-water mark `hi` still sees an
 //! observation as latest when its replacement arrived after `hi`.
 
-use crate::codec::crc;
 use crate::error::{Error, Result};
-use crate::fsutil::{create_dir_durable, write_atomic};
+use crate::fsutil::checked_file::{self, FileFormat};
+use crate::fsutil::create_dir_durable;
 use roaring::RoaringTreemap;
 use std::collections::VecDeque;
 use std::path::Path;
 
-const MAGIC: [u8; 8] = *b"KEVDBSUP";
-const VERSION: u32 = 1;
-const HEADER_LEN: usize = 24;
+/// Magic and version of superseded-set (and purge) files.
+const SEQ_SET_FORMAT: FileFormat = FileFormat { magic: *b"KEVDBSUP", version: 1 };
 /// How many recent (new, old) pairs are kept for pinned readers.
 const RECENT_PAIRS: usize = 1 << 20;
 
@@ -96,19 +87,13 @@ impl Superseded {
     }
 }
 
-/// Writes a superseded-set file.
+/// Writes a superseded-set (or purge) file.
 pub(crate) fn store_file(dir: &Path, name: &str, seqs: &RoaringTreemap) -> Result<()> {
     create_dir_durable(dir)?;
+    let path = dir.join(name);
     let mut body = Vec::with_capacity(seqs.serialized_size());
-    seqs.serialize_into(&mut body).map_err(|e| Error::io("serialise", dir.join(name), e))?;
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
-    out.extend_from_slice(&MAGIC);
-    out.extend_from_slice(&VERSION.to_le_bytes());
-    out.extend_from_slice(&(body.len() as u32).to_le_bytes());
-    out.extend_from_slice(&crc(&body).to_le_bytes());
-    out.extend_from_slice(&0u32.to_le_bytes());
-    out.extend_from_slice(&body);
-    write_atomic(&dir.join(name), &out)
+    seqs.serialize_into(&mut body).map_err(|e| Error::io("serialise", &path, e))?;
+    checked_file::store(&SEQ_SET_FORMAT, &path, &body)
 }
 
 /// Deletes the files `names` of directory `dir` (files folded into another),
@@ -121,29 +106,10 @@ pub(crate) fn remove_files(dir: &Path, names: &[String]) -> Result<()> {
     crate::fsutil::sync_dir(dir)
 }
 
-/// Reads a superseded-set file.
+/// Reads a superseded-set (or purge) file.
 pub(crate) fn load_file(path: &Path) -> Result<RoaringTreemap> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    let corrupt = |offset: u64, expected: &str, found: String| Error::Corrupt {
-        path: path.to_owned(),
-        offset,
-        expected: expected.into(),
-        found,
-    };
-    if bytes.len() < HEADER_LEN || bytes[..8] != MAGIC {
-        return Err(corrupt(0, "superseded magic KEVDBSUP", format!("{} bytes", bytes.len())));
-    }
-    let word = |at: usize| u32::from_le_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]);
-    if word(8) != VERSION {
-        return Err(Error::UnsupportedVersion { path: path.to_owned(), version: word(8), supported: VERSION });
-    }
-    let body = bytes
-        .get(HEADER_LEN..HEADER_LEN + word(12) as usize)
-        .ok_or_else(|| corrupt(12, "a body of the announced length", format!("{} bytes", bytes.len())))?;
-    if crc(body) != word(16) {
-        return Err(corrupt(HEADER_LEN as u64, "a body matching its crc", format!("{:08x}", crc(body))));
-    }
-    RoaringTreemap::deserialize_from(body).map_err(|e| corrupt(HEADER_LEN as u64, "a roaring treemap", e.to_string()))
+    let body = checked_file::load(&SEQ_SET_FORMAT, path)?;
+    RoaringTreemap::deserialize_from(&body[..]).map_err(|e| checked_file::corrupt_body(path, "a roaring treemap", e))
 }
 
 /// The file name for the supersessions sealed through `seq`.
@@ -178,5 +144,21 @@ mod tests {
         bytes[at] ^= 0x10;
         std::fs::write(&path, bytes).unwrap();
         assert!(load_file(&path).is_err());
+    }
+
+    /// `tests/fixtures/v1/00000000000000000042.sup` was written by the first
+    /// release (before the framing moved to `fsutil::checked_file`); it must
+    /// keep loading, and the same set must encode to the same bytes.
+    #[test]
+    fn a_file_written_by_the_first_release_still_loads() {
+        let dir = tempfile::tempdir().unwrap();
+        let fixture =
+            include_bytes!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/v1/00000000000000000042.sup"));
+        let path = dir.path().join("old.sup");
+        std::fs::write(&path, fixture).unwrap();
+        let seqs = load_file(&path).unwrap();
+        assert_eq!(seqs.iter().collect::<Vec<_>>(), [3, 5, 1 << 40]);
+        store_file(dir.path(), "new.sup", &seqs).unwrap();
+        assert_eq!(std::fs::read(dir.path().join("new.sup")).unwrap(), fixture);
     }
 }

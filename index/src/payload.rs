@@ -17,8 +17,8 @@
 
 use croaring::{Bitmap, Frozen};
 
-use crate::posting::{Posting, Repr};
-use crate::zerocopy::{frozen_view, FROZEN_ALIGN};
+use crate::posting::{inline_rows, Posting, Repr};
+use crate::zerocopy::{frozen_view, AlignedBuf, FROZEN_ALIGN};
 use crate::{Blob, Error};
 
 /// Largest cardinality stored as plain row ids rather than as a bitmap.
@@ -146,30 +146,6 @@ fn read_frozen<'a>(blob: &'a [u8], at: PayloadRef, bad: impl Fn(&str, String) ->
     Ok(posting)
 }
 
-pub(crate) fn inline_rows(bytes: &[u8]) -> impl Iterator<Item = u32> + '_ {
-    bytes.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-}
-
-/// A heap buffer whose contents start at a 32-byte aligned address.
-pub(crate) struct AlignedBuf {
-    buf: Vec<u8>,
-    start: usize,
-}
-
-impl AlignedBuf {
-    pub(crate) fn copy_of(bytes: &[u8]) -> AlignedBuf {
-        let mut buf = vec![0u8; bytes.len() + FROZEN_ALIGN];
-        let start = buf.as_ptr().align_offset(FROZEN_ALIGN);
-        buf[start..start + bytes.len()].copy_from_slice(bytes);
-        buf.truncate(start + bytes.len());
-        AlignedBuf { buf, start }
-    }
-
-    pub(crate) fn as_slice(&self) -> &[u8] {
-        &self.buf[self.start..]
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -233,5 +209,31 @@ mod tests {
         let descending = [5u32.to_le_bytes(), 3u32.to_le_bytes()].concat();
         let buf = AlignedBuf::copy_of(&descending);
         assert!(read_payload(buf.as_slice(), PayloadRef { cardinality: 2, word: 0 }, Blob::Postings).is_err());
+    }
+
+    /// Here rather than in `posting`, which does not depend on `payload`.
+    #[test]
+    fn combining_small_and_bitmap_postings_matches_bitmap_algebra() {
+        let mut out = Vec::new();
+        let refs = [
+            write_payload(&mut out, &[70_001]),
+            write_payload(&mut out, &[1, 4, 9, 70_000]),
+            write_payload(&mut out, &(0..80_000).step_by(2).collect::<Vec<_>>()),
+        ];
+        let buf = AlignedBuf::copy_of(&out);
+        let postings: Vec<Posting<'_>> =
+            refs.iter().map(|&at| read_payload(buf.as_slice(), at, Blob::Postings).expect("valid")).collect();
+        for a in &postings {
+            for b in &postings {
+                let (x, y) = (a.to_bitmap(), b.to_bitmap());
+                assert_eq!(a.and(b), x.and(&y));
+                assert_eq!(a.or(b), x.or(&y));
+                assert_eq!(a.andnot(b), x.andnot(&y));
+                assert_eq!(a.and(&y), x.and(&y));
+                assert_eq!(a.iter().collect::<Vec<_>>(), x.iter().collect::<Vec<_>>());
+            }
+        }
+        assert_eq!(format!("{:?}", postings[1]), "[1, 4, 9, 70000]");
+        assert!(format!("{:?}", postings[2]).ends_with("… (40000 rows)]"));
     }
 }

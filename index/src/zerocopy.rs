@@ -11,6 +11,8 @@
 //!   write out of bounds.
 //! - [`ArcBytes`]: the `StableDeref` owner that lets tantivy's `OwnedBytes`
 //!   borrow from a caller-provided `Arc<T: AsRef<[u8]>>` (e.g. a segment mmap).
+//! - [`AlignedBuf`] (safe): an aligned copy, for bytes that cannot be viewed
+//!   in place because the caller did not align them (and for tests).
 //!
 //! Both are little-endian only: the frozen format is the host's byte order.
 
@@ -119,12 +121,31 @@ impl<T: AsRef<[u8]> + ?Sized> Deref for ArcBytes<T> {
 // valid until `T` is dropped, which is after this handle is dropped.
 unsafe impl<T: AsRef<[u8]> + ?Sized> StableDeref for ArcBytes<T> {}
 
+/// A heap buffer whose contents start at a 32-byte aligned address.
+pub(crate) struct AlignedBuf {
+    buf: Vec<u8>,
+    start: usize,
+}
+
+impl AlignedBuf {
+    pub(crate) fn copy_of(bytes: &[u8]) -> AlignedBuf {
+        let mut buf = vec![0u8; bytes.len() + FROZEN_ALIGN];
+        let start = buf.as_ptr().align_offset(FROZEN_ALIGN);
+        buf[start..start + bytes.len()].copy_from_slice(bytes);
+        buf.truncate(start + bytes.len());
+        AlignedBuf { buf, start }
+    }
+
+    pub(crate) fn as_slice(&self) -> &[u8] {
+        &self.buf[self.start..]
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use croaring::Bitmap;
 
     use super::*;
-    use crate::payload::AlignedBuf;
 
     fn frozen_bytes(bitmap: &Bitmap) -> Vec<u8> {
         let size = bitmap.get_serialized_size_in_bytes::<Frozen>();

@@ -21,7 +21,8 @@
 //! | `count` | `deprecatedCount` |
 //! | `reportingComponent` | `reportingController` |
 
-use std::fmt;
+// Re-exported so `model::event::Timestamp` keeps naming it.
+pub use super::time::Timestamp;
 
 /// Which API group/version an event arrived in; it is rendered back to that
 /// shape unless another is asked for.
@@ -164,52 +165,6 @@ slot_enum! {
         Count,
         /// `series.count`
         SeriesCount,
-    }
-}
-
-/// A point in time: microseconds since the Unix epoch, UTC.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
-pub struct Timestamp(pub i64);
-
-impl Timestamp {
-    /// Microseconds in a second.
-    pub const MICROS_PER_SEC: i64 = 1_000_000;
-    /// Microseconds in a UTC day.
-    pub const MICROS_PER_DAY: i64 = 86_400 * Self::MICROS_PER_SEC;
-    /// The smallest representable time.
-    pub const MIN: Timestamp = Timestamp(i64::MIN);
-    /// The largest representable time.
-    pub const MAX: Timestamp = Timestamp(i64::MAX);
-
-    /// From whole seconds since the epoch.
-    pub fn from_secs(secs: i64) -> Timestamp {
-        Timestamp(secs.saturating_mul(Self::MICROS_PER_SEC))
-    }
-
-    /// Microseconds since the epoch.
-    pub fn micros(self) -> i64 {
-        self.0
-    }
-
-    /// The current wall-clock time.
-    pub fn now() -> Timestamp {
-        Timestamp(chrono::Utc::now().timestamp_micros())
-    }
-
-    /// Days since the epoch (UTC), rounding towards negative infinity.
-    pub fn day(self) -> i32 {
-        self.0.div_euclid(Self::MICROS_PER_DAY) as i32
-    }
-
-    /// Adds a signed number of microseconds, saturating.
-    pub fn saturating_add_micros(self, micros: i64) -> Timestamp {
-        Timestamp(self.0.saturating_add(micros))
-    }
-}
-
-impl fmt::Display for Timestamp {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&crate::model::time::format_micros(*self))
     }
 }
 

@@ -10,4 +10,5 @@ pub mod presence;
 pub mod render;
 pub mod time;
 
-pub use event::{ApiShape, Event, IntField, Presence, StrField, TimeField, Timestamp};
+pub use event::{ApiShape, Event, IntField, Presence, StrField, TimeField};
+pub use time::Timestamp;

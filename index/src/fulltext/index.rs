@@ -26,9 +26,10 @@ use tantivy::postings::{Postings, SegmentPostings, TermInfo};
 use tantivy::schema::IndexRecordOption;
 use tantivy::{DocSet, Index, InvertedIndexReader, SegmentReader, Term, COLLECT_BLOCK_BUFFER_LEN};
 
+use super::ast::Node;
 use super::directory::PackDirectory;
 use super::pack::Unpacked;
-use super::query::{Node, TextQuery};
+use super::query::TextQuery;
 use super::schema::{IndexSchema, ORD_FIELD};
 use super::SharedBytes;
 use crate::payload::INLINE_MAX;

@@ -97,6 +97,7 @@
 //!
 //! Version log: 1 — first version.
 
+mod ast;
 mod builder;
 mod directory;
 mod index;

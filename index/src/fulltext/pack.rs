@@ -147,7 +147,7 @@ impl Unpacked {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::payload::AlignedBuf;
+    use crate::zerocopy::AlignedBuf;
 
     /// A packing of two small files and three messages, annotated with the layout of the module header.
     const GOLDEN: &[&str] = &[

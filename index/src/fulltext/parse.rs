@@ -9,7 +9,7 @@
 //! primary = "(" or ")" | '"' phrase '"' | word [ "*" ]
 //! ```
 
-use super::query::Node;
+use super::ast::Node;
 use super::tokenize::tokenize;
 use crate::Error;
 

@@ -2,7 +2,7 @@
 //! module header) and damaged blobs.
 
 use super::*;
-use crate::payload::AlignedBuf;
+use crate::zerocopy::AlignedBuf;
 use crate::Error;
 
 fn golden_builder() -> PostingsBuilder {

@@ -3,7 +3,7 @@
 //! `kevdb_engine::checkpoint`). `GET` answers `{"name":…,"value":…}` or 404;
 //! `PUT` takes `{"value":"…"}` and answers with the stored checkpoint.
 
-use super::read::blocking;
+use super::blocking;
 use super::status::ApiError;
 use super::write::read_body;
 use super::AppState;

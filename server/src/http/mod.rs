@@ -61,6 +61,14 @@ pub struct AppState {
     pub auth: Option<Arc<TokenAuth>>,
 }
 
+/// Runs blocking engine work off the async threads (every handler that
+/// touches the database goes through it).
+pub(crate) async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
+) -> Result<T, ApiError> {
+    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?
+}
+
 /// The API routes, without a cluster prefix.
 fn api_routes() -> Router<Arc<AppState>> {
     Router::new()

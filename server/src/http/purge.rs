@@ -2,9 +2,9 @@
 //! purges the observations a selector and/or time bound match. The rows
 //! disappear from every read at once; compaction reclaims their space.
 
+use super::blocking;
 use super::object::Group;
 use super::params;
-use super::read::blocking;
 use super::status::ApiError;
 use super::AppState;
 use axum::extract::{Path, Query as QueryParams, State};

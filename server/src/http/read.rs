@@ -5,7 +5,7 @@ use super::params::{self, ListRequest};
 use super::status::ApiError;
 use super::table::{table_value, wants_table};
 use super::watch;
-use super::AppState;
+use super::{blocking, AppState};
 use axum::extract::{Path, Query as QueryParams, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
@@ -16,13 +16,6 @@ use std::sync::Arc;
 
 type PathParams = Path<HashMap<String, String>>;
 type Params = QueryParams<HashMap<String, String>>;
-
-/// Runs blocking engine work off the async threads.
-pub async fn blocking<T: Send + 'static>(
-    f: impl FnOnce() -> Result<T, ApiError> + Send + 'static,
-) -> Result<T, ApiError> {
-    tokio::task::spawn_blocking(f).await.map_err(ApiError::internal)?
-}
 
 async fn list(
     state: Arc<AppState>,

@@ -56,7 +56,7 @@ pub async fn serve(state: Arc<AppState>, group: Group, req: ListRequest, table: 
     let probe = Query { limit: Some(0), ..req.query.clone() };
     {
         let st = state.clone();
-        super::read::blocking(move || Ok(st.db.query(&probe).map(drop)?)).await?;
+        super::blocking(move || Ok(st.db.query(&probe).map(drop)?)).await?;
     }
     let (tx, rx) = mpsc::channel::<Vec<u8>>(256);
     let timeout = req.timeout_seconds.map_or(MAX_WATCH, |s| Duration::from_secs(s).min(MAX_WATCH));

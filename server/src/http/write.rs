@@ -8,9 +8,9 @@
 //! and the stored object (not `409 AlreadyExists`), so exporters that retry
 //! after a lost response see success.
 
+use super::blocking;
 use super::metrics;
 use super::object::{event_value, Group};
-use super::read::blocking;
 use super::status::ApiError;
 use super::AppState;
 use axum::body::Body;

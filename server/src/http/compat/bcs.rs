@@ -13,7 +13,7 @@
 //! hand-made) is stored as a synthesised Event with `env`, `id` and `data`
 //! kept in annotations, so it comes back as it went in.
 
-use super::super::read::blocking;
+use super::super::blocking;
 use super::super::write::read_body;
 use super::super::{metrics, AppState};
 use axum::body::Body;

@@ -14,9 +14,9 @@
 //! parameter takes back (a kevdb extension, as are `since`, `until`, `q`
 //! and `history`, with the same meaning as on the Kubernetes API).
 
+use super::super::blocking;
 use super::super::object::{list_value, Group};
 use super::super::params;
-use super::super::read::blocking;
 use super::super::AppState;
 use axum::extract::{Path, Query as QueryParams, State};
 use axum::http::{HeaderMap, StatusCode};

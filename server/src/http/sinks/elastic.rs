@@ -11,8 +11,8 @@
 //! request answers 200 with per-item results (kube-eventer cannot survive
 //! a failed bulk response), failing only items that are not events.
 
+use super::super::blocking;
 use super::super::not_found;
-use super::super::read::blocking;
 use super::super::write::read_body;
 use super::super::{metrics, AppState};
 use super::document_event;

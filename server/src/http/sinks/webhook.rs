@@ -4,7 +4,7 @@
 //! `clusterName` and an enriched `involvedObject`. Answers `201` with the
 //! counts, `200` for a re-delivery, and a `Status` for anything else.
 
-use super::super::read::blocking;
+use super::super::blocking;
 use super::super::status::ApiError;
 use super::super::write::read_body;
 use super::super::{metrics, AppState};

@@ -1,4 +1,9 @@
-//! Small file-system helpers that spell out each durability step.
+//! Durable file writes: small helpers that spell out each durability step
+//! (directory fsync, atomic replace), and, in [`checked_file`], the one
+//! framing of the small files kevdb writes whole (manifest, superseded-set
+//! and purge files).
+
+pub(crate) mod checked_file;
 
 use crate::error::{Error, Result};
 use std::fs::File;
