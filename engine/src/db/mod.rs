@@ -161,8 +161,8 @@ pub(crate) struct Inner {
     /// Notified whenever a frozen memtable has been sealed (appends held
     /// back by `append::wait_for_sealing` wait on it).
     pub sealed_signal: (Mutex<()>, parking_lot::Condvar),
-    /// Decoded row groups kept for later queries.
-    pub cache: Mutex<cache::GroupCache>,
+    /// Decoded row groups kept for later queries (sharded, locks inside).
+    pub cache: cache::GroupCache,
     /// Held for the whole of one compaction step: one merge at a time.
     pub compaction: Mutex<()>,
     /// Set when the database closes: a merge in progress gives up.
@@ -356,7 +356,7 @@ impl Db {
 
     /// Empties the cache of decoded row groups (see `Options::cache_bytes`).
     pub fn clear_cache(&self) {
-        *self.inner.cache.lock() = cache::GroupCache::new(self.inner.options.cache_bytes);
+        self.inner.cache.clear();
     }
 
     /// Damage found while serving queries (damaged blocks are skipped, never
@@ -385,7 +385,7 @@ impl Db {
             segment_bytes: segs.iter().map(|s| s.entry.bytes).sum(),
             wal_bytes,
             superseded: self.inner.superseded.read().len(),
-            cache_bytes: self.inner.cache.lock().used() as u64,
+            cache_bytes: self.inner.cache.used() as u64,
         }
     }
 

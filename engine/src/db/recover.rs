@@ -129,7 +129,7 @@ pub(crate) fn open(dir: &Path, options: Options) -> Result<Db> {
         sealed_signal: (Mutex::new(()), parking_lot::Condvar::new()),
         compaction: Mutex::new(()),
         closing: std::sync::atomic::AtomicBool::new(false),
-        cache: Mutex::new(super::cache::GroupCache::new(options.cache_bytes)),
+        cache: super::cache::GroupCache::new(options.cache_bytes),
         compaction_tx: Mutex::new(None),
         token_key,
         options,
