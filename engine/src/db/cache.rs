@@ -12,9 +12,10 @@
 //! The map is a `quick_cache` sync cache weighted by the decoded heap bytes
 //! of each group: a few shards, each with its own lock and an equal part of
 //! the budget, so concurrent queries share it without a global lock, and
-//! eviction is O(1) (S3-FIFO: new entries wait in a small queue, entries hit
-//! again move to the main one, and keys evicted recently are remembered so
-//! that a second miss admits them directly).
+//! eviction is O(1) (a modified CLOCK-Pro close to S3-FIFO: new entries
+//! wait in a small queue, entries hit again move to the main one, and keys
+//! evicted recently are remembered so that a second miss admits them
+//! directly).
 
 use super::{Inner, SegmentHandle};
 use crate::error::Result;
@@ -169,7 +170,7 @@ mod tests {
     fn event(i: usize, pad: usize) -> Event {
         let mut e = Event::new(ApiShape::CoreV1);
         e.set_str(StrField::MetadataUid, Some(format!("u{i}")));
-        e.set_str(StrField::MetadataNamespace, Some(if i % 2 == 0 { "a" } else { "b" }));
+        e.set_str(StrField::MetadataNamespace, Some(if i.is_multiple_of(2) { "a" } else { "b" }));
         e.set_str(StrField::Reason, Some("BackOff"));
         e.set_str(StrField::Message, Some(format!("message {i} {}", "x".repeat(pad))));
         e.set_time(TimeField::LastTimestamp, Some(Timestamp::from_secs(1_790_000_000 + i as i64)));
@@ -303,10 +304,10 @@ mod tests {
                     s.spawn(move || {
                         let (mut hits, mut misses) = (0u64, 0u64);
                         let mut x = t + 1;
-                        for i in 0..10_000 {
+                        for i in 0..10_000u32 {
                             x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
                             // Half the requests go to 64 hot keys.
-                            let range = if i % 2 == 0 { 64 } else { keys };
+                            let range = if i.is_multiple_of(2) { 64 } else { keys };
                             let k = (x >> 33) as usize % range;
                             let key = (k as u64, k % 8);
                             match cache.get(key) {
