@@ -25,7 +25,8 @@ use crate::error::Result;
 use crate::model::{Event, StrField};
 use crate::row::SeqNo;
 use crate::segment::DecodedGroup;
-use std::collections::{HashMap, VecDeque};
+use quick_cache::unsync::Cache;
+use quick_cache::Weighter;
 use std::sync::Arc;
 
 /// The 128-bit identity of an event.
@@ -119,22 +120,47 @@ pub(crate) trait IdentitySource {
 
 /// Bytes of fingerprint tables kept decoded in memory.
 const TABLE_BUDGET: usize = 48 << 20;
+/// The size of a typical fingerprint table (a sealed memtable of 64k rows),
+/// for telling the cache how many tables to expect.
+const TYPICAL_TABLE_BYTES: usize = 256 << 10;
 /// Decoded row groups kept for confirming matches.
 const GROUP_CACHE: usize = 4;
 
+/// Weighs a fingerprint table by its bytes; at least 1, since an entry of
+/// weight 0 would never be evicted.
+#[derive(Clone, Copy)]
+struct TableBytes;
+
+impl Weighter<u64, Arc<Vec<u32>>> for TableBytes {
+    fn weight(&self, _segment: &u64, table: &Arc<Vec<u32>>) -> u64 {
+        (table.len() as u64 * 4).max(1)
+    }
+}
+
 /// Caches for looking identities up in sealed segments. Owned by the
-/// ingest path (under its lock).
-#[derive(Default)]
+/// ingest path (under its lock), so the caches are `quick_cache`'s unsynced
+/// ones: the same O(1) eviction as the decoded-group cache (`db::cache`).
 pub(crate) struct IdentityIndex {
-    tables: HashMap<u64, (Arc<Vec<u32>>, u64)>,
-    table_bytes: usize,
-    groups: VecDeque<((u64, usize), Arc<DecodedGroup>)>,
-    tick: u64,
+    /// Fingerprint tables by segment id, at most `TABLE_BUDGET` bytes (a
+    /// table over 97% of it is read but not kept).
+    tables: Cache<u64, Arc<Vec<u32>>, TableBytes>,
+    /// The last few row groups decoded to confirm a fingerprint match, by
+    /// (segment id, row group).
+    groups: Cache<(u64, usize), Arc<DecodedGroup>>,
+}
+
+impl Default for IdentityIndex {
+    fn default() -> Self {
+        IdentityIndex::with_table_budget(TABLE_BUDGET)
+    }
 }
 
 impl std::fmt::Debug for IdentityIndex {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IdentityIndex").field("tables", &self.tables.len()).field("bytes", &self.table_bytes).finish()
+        f.debug_struct("IdentityIndex")
+            .field("tables", &self.tables.len())
+            .field("bytes", &self.tables.weight())
+            .finish()
     }
 }
 
@@ -158,35 +184,30 @@ fn same_identity(event: &Event, key: IdentityKey, g: &DecodedGroup, i: usize) ->
 }
 
 impl IdentityIndex {
+    /// Caches keeping at most `budget` bytes of fingerprint tables.
+    fn with_table_budget(budget: usize) -> IdentityIndex {
+        IdentityIndex {
+            tables: Cache::with_weighter((budget / TYPICAL_TABLE_BYTES).max(1), budget as u64, TableBytes),
+            groups: Cache::new(GROUP_CACHE),
+        }
+    }
+
     fn table(&mut self, seg: &dyn IdentitySource) -> Result<Arc<Vec<u32>>> {
-        self.tick += 1;
-        let tick = self.tick;
-        if let Some((t, used)) = self.tables.get_mut(&seg.id()) {
-            *used = tick;
-            return Ok(t.clone());
+        if let Some(table) = self.tables.get(&seg.id()) {
+            return Ok(table.clone());
         }
         let table = Arc::new(seg.fingerprints()?);
-        self.table_bytes += table.len() * 4;
-        while self.table_bytes > TABLE_BUDGET && !self.tables.is_empty() {
-            let oldest = self.tables.iter().min_by_key(|(_, (_, used))| *used).map(|(id, _)| *id);
-            if let Some((t, _)) = oldest.and_then(|id| self.tables.remove(&id)) {
-                self.table_bytes -= t.len() * 4;
-            }
-        }
-        self.tables.insert(seg.id(), (table.clone(), tick));
+        self.tables.insert(seg.id(), table.clone());
         Ok(table)
     }
 
     fn group(&mut self, seg: &dyn IdentitySource, g: usize) -> Result<Arc<DecodedGroup>> {
         let key = (seg.id(), g);
-        if let Some((_, group)) = self.groups.iter().find(|(k, _)| *k == key) {
+        if let Some(group) = self.groups.get(&key) {
             return Ok(group.clone());
         }
         let group = Arc::new(seg.group(g)?);
-        if self.groups.len() >= GROUP_CACHE {
-            self.groups.pop_front();
-        }
-        self.groups.push_back((key, group.clone()));
+        self.groups.insert(key, group.clone());
         Ok(group)
     }
 
@@ -238,18 +259,10 @@ impl IdentityIndex {
         best
     }
 
-    /// Forgets cached tables of segments that no longer exist.
+    /// Forgets cached tables and groups of segments that no longer exist.
     pub(crate) fn retain(&mut self, live: impl Fn(u64) -> bool) {
-        let mut freed = 0;
-        self.tables.retain(|id, (t, _)| {
-            let keep = live(*id);
-            if !keep {
-                freed += t.len() * 4;
-            }
-            keep
-        });
-        self.table_bytes -= freed;
-        self.groups.retain(|((id, _), _)| live(*id));
+        self.tables.retain(|id, _| live(*id));
+        self.groups.retain(|(id, _), _| live(*id));
     }
 }
 
@@ -278,6 +291,110 @@ mod tests {
         let old = Version::of(&event("a", "x", 5));
         assert!(Version::of(&event("a", "y", 6)).is_newer_than(&old));
         assert!(!Version::of(&event("a", "y", 5)).is_newer_than(&old));
+    }
+
+    const BASE: i64 = 1_790_000_000;
+
+    /// An observation of `uid`, first seen at `BASE` and last at `last` (s).
+    fn observation(uid: &str, count: i64, last: i64) -> Event {
+        let mut e = Event::new(ApiShape::CoreV1);
+        e.set_cluster("c");
+        e.set_str(StrField::MetadataUid, Some(uid));
+        e.set_int(crate::model::IntField::Count, Some(count));
+        e.set_time(crate::model::TimeField::FirstTimestamp, Some(Timestamp::from_secs(BASE)));
+        e.set_time(crate::model::TimeField::LastTimestamp, Some(Timestamp::from_secs(last)));
+        e
+    }
+
+    /// `n` real segments (ids 0..n) of row groups of 4 rows. Segment `s`
+    /// holds `u{s}-0`..`u{s}-7` (seqs `9s + 1..`), then an observation of
+    /// `shared` with count `s + 1`; times grow with `s`.
+    fn segments(dir: &std::path::Path, n: u64) -> Vec<crate::db::SegmentHandle> {
+        (0..n)
+            .map(|s| {
+                let mut writer = crate::segment::SegmentWriter::create(dir, s, 20_717, 3, 4).unwrap();
+                for i in 0..9 {
+                    let last = BASE + (s * 100 + i) as i64;
+                    let event = match i {
+                        8 => observation("shared", s as i64 + 1, last),
+                        _ => observation(&format!("u{s}-{i}"), 1, last),
+                    };
+                    writer.push(crate::row::StoredEvent { seq: SeqNo(9 * s + i + 1), event }).unwrap();
+                }
+                let meta = writer.finish().unwrap();
+                let reader = crate::segment::SegmentReader::open(&meta.path).unwrap();
+                let entry = crate::manifest::SegmentEntry {
+                    id: meta.id,
+                    day: meta.day,
+                    rows: meta.rows,
+                    bytes: meta.bytes,
+                    min_seq: meta.min_seq,
+                    max_seq: meta.max_seq,
+                };
+                crate::db::SegmentHandle { entry, reader }
+            })
+            .collect()
+    }
+
+    fn lookup(index: &mut IdentityIndex, segments: &[crate::db::SegmentHandle], event: &Event) -> Option<Latest> {
+        let mut damage = Vec::new();
+        let sources = segments.iter().map(|s| s as &dyn IdentitySource);
+        let found = index.latest_sealed(sources, event, IdentityKey::of(event), &mut damage);
+        assert!(damage.is_empty(), "{damage:?}");
+        found
+    }
+
+    /// Bytes of one test segment's fingerprint table (9 rows).
+    const TABLE: u64 = 9 * 4;
+
+    /// Every lookup probes the tables of all 24 segments while only five
+    /// fit: the tables stay within their budget after every lookup, the
+    /// decoded groups within their count, and every answer is right.
+    #[test]
+    fn lookups_stay_right_within_the_cache_bounds() {
+        let dir = tempfile::tempdir().unwrap();
+        let segs = segments(dir.path(), 24);
+        let mut index = IdentityIndex::with_table_budget(5 * TABLE as usize);
+        for s in (0..24).chain((0..24).rev()) {
+            let probe = observation(&format!("u{s}-3"), 2, BASE + (s * 100 + 3) as i64);
+            let found = lookup(&mut index, &segs, &probe).unwrap();
+            assert_eq!(found.seq, SeqNo(9 * s + 4));
+            assert_eq!(found.version.count, 1);
+            assert!(index.tables.weight() <= 5 * TABLE, "{}", index.tables.weight());
+            assert!(index.tables.len() <= 5 && index.groups.len() <= GROUP_CACHE);
+        }
+        assert!(!index.tables.is_empty());
+        let latest = lookup(&mut index, &segs, &observation("shared", 30, BASE + 2_400)).unwrap();
+        assert_eq!((latest.seq, latest.version.count), (SeqNo(9 * 23 + 9), 24));
+        assert_eq!(lookup(&mut index, &segs, &observation("unknown", 1, BASE + 2_400)), None);
+        assert!(index.tables.weight() <= 5 * TABLE);
+    }
+
+    #[test]
+    fn tables_over_the_budget_are_read_but_not_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let segs = segments(dir.path(), 3);
+        let mut index = IdentityIndex::with_table_budget(TABLE as usize - 1);
+        let latest = lookup(&mut index, &segs, &observation("shared", 9, BASE + 300)).unwrap();
+        assert_eq!(latest.seq, SeqNo(9 * 2 + 9));
+        assert!(index.tables.is_empty());
+        assert_eq!(index.tables.weight(), 0);
+    }
+
+    #[test]
+    fn retain_forgets_removed_segments() {
+        let dir = tempfile::tempdir().unwrap();
+        let segs = segments(dir.path(), 6);
+        let mut index = IdentityIndex::default();
+        assert!(lookup(&mut index, &segs, &observation("shared", 9, BASE + 600)).is_some());
+        assert_eq!(index.tables.len(), 6);
+        assert!(!index.groups.is_empty());
+        index.retain(|id| id.is_multiple_of(2));
+        let mut kept: Vec<u64> = index.tables.iter().map(|(id, _)| *id).collect();
+        kept.sort_unstable();
+        assert_eq!(kept, [0, 2, 4]);
+        assert_eq!(index.tables.weight(), 3 * TABLE);
+        assert!(index.groups.iter().all(|((id, _), _)| id.is_multiple_of(2)));
     }
 
     #[test]

@@ -130,8 +130,8 @@ pub(crate) struct Inner {
     superseded: RwLock<Superseded>,
     /// Highest seq whose row is visible to readers (written under `state`).
     visible: AtomicU64,
-    /// Decoded row groups kept for later queries.
-    cache: Mutex<cache::GroupCache>,
+    /// Decoded row groups kept for later queries (sharded, locks inside).
+    cache: cache::GroupCache,
     /// Held for the whole of one compaction step: one merge at a time.
     compaction: Mutex<()>,
     health: health::Health,
@@ -316,7 +316,7 @@ impl Db {
 
     /// Empties the cache of decoded row groups (see `Options::cache_bytes`).
     pub fn clear_cache(&self) {
-        *self.inner.cache.lock() = cache::GroupCache::new(self.inner.options.cache_bytes);
+        self.inner.cache.clear();
     }
 
     /// Damage found at open and while serving (damaged blocks are skipped,
@@ -351,7 +351,7 @@ impl Db {
             segment_bytes: segs.iter().map(|s| s.entry.bytes).sum(),
             wal_bytes,
             superseded: self.inner.superseded.read().len(),
-            cache_bytes: self.inner.cache.lock().used() as u64,
+            cache_bytes: self.inner.cache.used() as u64,
         }
     }
 

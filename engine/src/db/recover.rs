@@ -132,7 +132,7 @@ pub(crate) fn open(dir: &Path, mut options: Options) -> Result<Db> {
         superseded: RwLock::new(superseded),
         visible: AtomicU64::new(next_seq - 1),
         compaction: Mutex::new(()),
-        cache: Mutex::new(super::cache::GroupCache::new(options.cache_bytes)),
+        cache: super::cache::GroupCache::new(options.cache_bytes),
         health,
         workers: Workers::new(commit_tx),
         signals: Signals::default(),
