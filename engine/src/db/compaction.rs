@@ -39,6 +39,7 @@ pub(crate) fn spawn(inner: Arc<Inner>, rx: Receiver<MaintenanceMsg>) -> std::thr
                 !stopping
             });
             if let Err(e) = outcome {
+                tracing::error!(error = %e, "background compaction failed");
                 inner.report_damage(format!("background compaction failed: {e}"));
             }
             if stopping {
@@ -81,6 +82,7 @@ fn compact_step(inner: &Inner, skip: &mut BTreeSet<i32>) -> Result<Option<usize>
         manifest.next_segment_id += 1;
         (day, inputs, id)
     };
+    let started = std::time::Instant::now();
     let Some(meta) = merge_segments(inner, day, id, &inputs)? else {
         skip.insert(day);
         return Ok(Some(0));
@@ -91,6 +93,10 @@ fn compact_step(inner: &Inner, skip: &mut BTreeSet<i32>) -> Result<Option<usize>
         if !ids.iter().all(|id| manifest.segments.iter().any(|s| s.id == *id)) {
             // Retention dropped an input while we merged.
             drop(manifest);
+            tracing::debug!(
+                partition = %super::maintenance::day_name(day),
+                "compaction output discarded: retention dropped an input"
+            );
             std::fs::remove_file(&meta.path).map_err(|e| Error::io("remove", &meta.path, e))?;
             let _ = std::fs::remove_dir(partition_dir(&inner.dir, day));
             return Ok(Some(0));
@@ -109,6 +115,15 @@ fn compact_step(inner: &Inner, skip: &mut BTreeSet<i32>) -> Result<Option<usize>
         std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
     }
     sync_dir(&partition_dir(&inner.dir, day))?;
+    tracing::info!(
+        partition = %super::maintenance::day_name(day),
+        inputs = inputs.len(),
+        input_rows = inputs.iter().map(|s| s.entry.rows).sum::<u64>(),
+        rows = meta.rows,
+        bytes = meta.bytes,
+        ms = started.elapsed().as_millis() as u64,
+        "compacted segments"
+    );
     Ok(Some(inputs.len()))
 }
 
@@ -223,6 +238,11 @@ fn merge_segments(inner: &Inner, day: i32, id: u64, inputs: &[Arc<SegmentHandle>
         }
         Err(e) => {
             w.abort();
+            tracing::error!(
+                partition = %super::maintenance::day_name(day),
+                error = %e,
+                "compaction skipped a partition"
+            );
             inner.report_damage(format!("compaction of partition {} skipped: {e}", super::maintenance::day_name(day)));
             Ok(None)
         }
