@@ -4,6 +4,7 @@
 mod cli;
 mod collect;
 mod http;
+mod logging;
 mod signals;
 mod table;
 mod timespec;

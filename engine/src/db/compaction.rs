@@ -83,6 +83,7 @@ fn compact_step(inner: &Inner, skip: &mut BTreeSet<i32>) -> Result<Option<usize>
         manifest.next_segment_id += 1;
         (day, inputs, id)
     };
+    let started = std::time::Instant::now();
     let Some(meta) = merge_segments(inner, day, id, &inputs)? else {
         skip.insert(day);
         return Ok(Some(0));
@@ -93,6 +94,10 @@ fn compact_step(inner: &Inner, skip: &mut BTreeSet<i32>) -> Result<Option<usize>
         if !ids.iter().all(|id| manifest.segments.iter().any(|s| s.id == *id)) {
             // Retention dropped an input while we merged.
             drop(manifest);
+            tracing::debug!(
+                partition = %day_name(day),
+                "compaction output discarded: retention dropped an input"
+            );
             std::fs::remove_file(&meta.path).map_err(|e| Error::io("remove", &meta.path, e))?;
             let _ = std::fs::remove_dir(partition_dir(&inner.dir, day));
             return Ok(Some(0));
@@ -116,6 +121,15 @@ fn compact_step(inner: &Inner, skip: &mut BTreeSet<i32>) -> Result<Option<usize>
         std::fs::remove_file(path).map_err(|e| Error::io("remove", path, e))?;
     }
     sync_dir(&partition_dir(&inner.dir, day))?;
+    tracing::info!(
+        partition = %day_name(day),
+        inputs = inputs.len(),
+        input_rows = inputs.iter().map(|s| s.entry.rows).sum::<u64>(),
+        rows = meta.rows,
+        bytes = meta.bytes,
+        ms = started.elapsed().as_millis() as u64,
+        "compacted segments"
+    );
     Ok(Some(inputs.len()))
 }
 

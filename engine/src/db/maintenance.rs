@@ -53,6 +53,7 @@ pub(crate) fn seal_frozen(inner: &Inner) -> Result<()> {
 
 fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> Result<()> {
     inner.options.failpoints.hit("seal")?;
+    let started = std::time::Instant::now();
     let sealed_seq = frozen.max_seq().unwrap_or(manifest.sealed_seq).max(manifest.sealed_seq);
     let mut by_day: BTreeMap<i32, Vec<&StoredEvent>> = BTreeMap::new();
     for row in frozen.iter() {
@@ -115,6 +116,14 @@ fn seal_one(inner: &Inner, manifest: &mut Manifest, frozen: &Arc<Memtable>) -> R
     inner.signals.sealed.notify();
     // The sealed rows are now found through the segments' identity blocks.
     inner.ingest.lock().cache.retain(|_, latest| latest.seq.0 > sealed_seq);
+    tracing::info!(
+        segments = written.len(),
+        rows = written.iter().map(|m| m.rows).sum::<u64>(),
+        bytes = written.iter().map(|m| m.bytes).sum::<u64>(),
+        sealed_seq,
+        ms = started.elapsed().as_millis() as u64,
+        "sealed a memtable"
+    );
     delete_sealed_wal(inner, sealed_seq)
 }
 
@@ -158,6 +167,7 @@ pub(crate) fn enforce_retention(inner: &Inner, now: Timestamp) -> Result<Retenti
         return Ok(RetentionReport::default());
     }
     inner.options.failpoints.hit("retention")?;
+    let started = std::time::Instant::now();
     let mut manifest = inner.manifest.lock();
     let mut day_bytes: BTreeMap<i32, u64> = BTreeMap::new();
     for s in &manifest.segments {
@@ -210,6 +220,14 @@ pub(crate) fn enforce_retention(inner: &Inner, now: Timestamp) -> Result<Retenti
         let _ = std::fs::remove_dir(&dir);
     }
     sync_dir(&inner.dir.join("partitions"))?;
+    tracing::info!(
+        partitions = drop_days.len(),
+        segments = gone.len(),
+        rows = gone.iter().map(|s| s.rows).sum::<u64>(),
+        bytes_freed = gone.iter().map(|s| s.bytes).sum::<u64>(),
+        ms = started.elapsed().as_millis() as u64,
+        "retention dropped the oldest partitions"
+    );
     Ok(RetentionReport {
         partitions: drop_days.iter().map(|&d| day_name(d)).collect(),
         segments: gone.len(),

@@ -50,6 +50,7 @@ impl OpenReport {
 
 pub(crate) fn open(dir: &Path, mut options: Options) -> Result<Db> {
     options.failpoints = std::mem::take(&mut options.failpoints).with_env()?;
+    let started = std::time::Instant::now();
     create_dir_durable(dir)?;
     let lock_path = dir.join("LOCK");
     let lock = File::create(&lock_path).map_err(|e| Error::io("create", &lock_path, e))?;
@@ -119,6 +120,16 @@ pub(crate) fn open(dir: &Path, mut options: Options) -> Result<Db> {
     let next_seq = ingest.next_seq;
     let wal = WalWriter::create(&dir.join("wal"), SeqNo(next_seq))?;
 
+    tracing::info!(
+        dir = %dir.display(),
+        segments = version.segments.len(),
+        wal_rows_replayed = report.replayed_rows,
+        wal_truncated = report.wal_truncated.len(),
+        leftovers_removed = report.removed_leftovers.len(),
+        damaged = report.damaged.len(),
+        ms = started.elapsed().as_millis() as u64,
+        "recovered the database"
+    );
     let health = Health::default();
     for d in &report.damaged {
         health.report(d.clone());
@@ -273,6 +284,12 @@ fn replay_wal(
                 let f = std::fs::OpenOptions::new().write(true).open(path).map_err(|e| Error::io("open", path, e))?;
                 f.set_len(file.valid_len).map_err(|e| Error::io("truncate", path, e))?;
                 f.sync_all().map_err(|e| Error::io("fsync", path, e))?;
+                tracing::warn!(
+                    wal = %path.display(),
+                    valid_bytes = file.valid_len,
+                    damage = %damage,
+                    "truncated a torn WAL tail"
+                );
                 report.wal_truncated.push(format!(
                     "{}: {damage}; truncated to {} bytes",
                     path.display(),

@@ -66,12 +66,12 @@ pub fn run(a: CollectArgs) -> anyhow::Result<ExitCode> {
     };
     runtime.block_on(async {
         let kube = a.source.kube_config().await?;
-        eprintln!("kevdb collect: archiving the events of {} as cluster {:?}", kube.cluster_url, a.cluster);
+        tracing::info!(source = %kube.cluster_url, cluster = %a.cluster, "archiving the events of a cluster");
         let cfg = CollectConfig { kube, cluster: a.cluster.clone(), groups: a.source.groups(), sink };
         tokio::select! {
             r = collect::run(cfg) => r,
             () = crate::signals::shutdown() => {
-                eprintln!("kevdb collect: stopping");
+                tracing::info!("stopping");
                 Ok(())
             }
         }

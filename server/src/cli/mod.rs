@@ -8,6 +8,7 @@ mod ingest;
 mod query;
 mod serve;
 
+use crate::logging::LogArgs;
 use clap::{Parser, Subcommand, ValueEnum};
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,6 +17,8 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "kevdb", version, about, long_about = None)]
 pub struct Args {
+    #[command(flatten)]
+    pub log: LogArgs,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -297,6 +300,11 @@ pub struct TimelineArgs {
 
 /// Runs a parsed command line.
 pub fn run(args: Args) -> anyhow::Result<ExitCode> {
+    let default_level = match args.command {
+        Command::Serve(_) | Command::Collect(_) => "info",
+        _ => "warn",
+    };
+    crate::logging::init(&args.log, default_level)?;
     match args.command {
         Command::Ingest(a) => ingest::run(ingest::IngestConfig::try_from(a)?),
         Command::Query(a) => query::run(query::QueryConfig::try_from(a)?),

@@ -122,19 +122,17 @@ pub fn run(cfg: ServeConfig) -> anyhow::Result<ExitCode> {
     let dir = cfg.data.clone().or_else(|| tmp.as_ref().map(|t| t.path().to_path_buf())).context("no data directory")?;
     let db = Db::open(&dir, cfg.options.clone()).with_context(|| format!("opening {}", dir.display()))?;
     if let Some(n) = cfg.demo {
-        eprintln!("kevdb: generating a demo archive of {n} observations over 21 days in {} ...", dir.display());
+        tracing::info!(observations = n, dir = %dir.display(), "generating a demo archive over 21 days");
         fill_demo(&db, n)?;
     }
-    for d in &db.open_report().damaged {
-        eprintln!("kevdb: warning: {d}");
-    }
+    // Damage found at open was logged by the engine as it was found.
     let db = Arc::new(db);
     let state = Arc::new(AppState { db: db.clone(), limits: Limits::default(), auth: cfg.auth.clone() });
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
     runtime.block_on(async {
         if let Some(source) = &cfg.collect {
             let kube = source.kube_config().await?;
-            eprintln!("kevdb: collecting the events of {} as cluster {:?}", kube.cluster_url, cfg.cluster);
+            tracing::info!(source = %kube.cluster_url, cluster = %cfg.cluster, "collecting the events of a cluster");
             let collector = CollectConfig {
                 kube,
                 cluster: cfg.cluster.clone(),
@@ -143,21 +141,22 @@ pub fn run(cfg: ServeConfig) -> anyhow::Result<ExitCode> {
             };
             tokio::spawn(async move {
                 if let Err(e) = collect::run(collector).await {
-                    eprintln!("kevdb: the collector stopped: {e:#}");
+                    tracing::error!(error = format!("{e:#}"), "the collector stopped");
                 }
             });
         }
         let listener =
             tokio::net::TcpListener::bind(cfg.listen).await.with_context(|| format!("listening on {}", cfg.listen))?;
-        eprintln!(
-            "kevdb: serving {} on http://{} (try: kubectl --server http://{} get events -A)",
-            dir.display(),
-            cfg.listen,
+        let scheme = if cfg.tls.is_some() { "https" } else { "http" };
+        tracing::info!(
+            dir = %dir.display(),
+            listen = %cfg.listen,
+            tls = cfg.tls.is_some(),
+            "serving (try: kubectl --server {scheme}://{} get events -A)",
             cfg.listen
         );
         match &cfg.tls {
             Some(tls) => {
-                eprintln!("kevdb: TLS is on: use https://{}", cfg.listen);
                 let listener = TlsListener::new(listener, tls)?;
                 axum::serve(listener, router(state)).with_graceful_shutdown(crate::signals::shutdown()).await?
             }
@@ -166,7 +165,7 @@ pub fn run(cfg: ServeConfig) -> anyhow::Result<ExitCode> {
         anyhow::Ok(())
     })?;
     runtime.shutdown_timeout(Duration::from_secs(5));
-    eprintln!("kevdb: shutting down; sealing what is in memory");
+    tracing::info!("shutting down; sealing what is in memory");
     db.flush()?;
     if let Ok(db) = Arc::try_unwrap(db) {
         db.close()?;

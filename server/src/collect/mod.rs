@@ -170,10 +170,6 @@ impl Follower {
         }
     }
 
-    fn say(&self, what: std::fmt::Arguments<'_>) {
-        eprintln!("kevdb collect [{} {}]: {what}", self.cluster, self.group.tag());
-    }
-
     async fn run(mut self) {
         let mut backoff = Backoff::new();
         let mut loaded = false;
@@ -183,7 +179,12 @@ impl Follower {
                     self.resume = self.sink.checkpoint(&self.checkpoint).await?;
                     loaded = true;
                     if let Some(rv) = &self.resume {
-                        self.say(format_args!("resuming from resourceVersion {rv}"));
+                        tracing::info!(
+                            cluster = %self.cluster,
+                            api = self.group.tag(),
+                            resource_version = %rv,
+                            "resuming from the checkpoint"
+                        );
                     }
                 }
                 if self.resume.is_none() {
@@ -194,13 +195,23 @@ impl Follower {
             match round.await {
                 Ok(()) => backoff.reset(),
                 Err(Interrupt::Gone) => {
-                    self.say(format_args!("resourceVersion too old (410 Gone): listing again"));
+                    tracing::warn!(
+                        cluster = %self.cluster,
+                        api = self.group.tag(),
+                        "resourceVersion too old (410 Gone): listing again"
+                    );
                     self.resume = None;
                     backoff.reset();
                 }
                 Err(Interrupt::Failed(e)) => {
                     let pause = backoff.pause();
-                    self.say(format_args!("{e:#}; retrying in {:.1} s", pause.as_secs_f64()));
+                    tracing::warn!(
+                        cluster = %self.cluster,
+                        api = self.group.tag(),
+                        error = format!("{e:#}"),
+                        retry_in_ms = pause.as_millis() as u64,
+                        "collecting failed; retrying after a pause"
+                    );
                     tokio::time::sleep(pause).await;
                 }
             }
@@ -252,7 +263,7 @@ impl Follower {
                 None => break,
             }
         }
-        self.say(format_args!("listed {total} events"));
+        tracing::info!(cluster = %self.cluster, api = self.group.tag(), events = total, "listed every event");
         let rv = snapshot.filter(|rv| !rv.is_empty()).unwrap_or_else(|| "0".to_owned());
         self.save(rv).await
     }

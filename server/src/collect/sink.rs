@@ -96,14 +96,14 @@ impl Sink {
                                 events.push(e);
                             }
                             Err(m) => {
-                                eprintln!("kevdb collect: skipping an event the cluster sent: {m}");
+                                tracing::warn!(cluster = %cluster, error = %m, "skipping an event the cluster sent");
                                 rejected += 1;
                             }
                         }
                     }
                     let report = db.append(events)?;
                     for r in &report.rejected {
-                        eprintln!("kevdb collect: an event was refused: {}", r.reason);
+                        tracing::warn!(cluster = %cluster, reason = %r.reason, "an event was refused");
                     }
                     Ok(Delivered {
                         accepted: report.accepted,
@@ -124,7 +124,8 @@ impl Sink {
                 let text = client.request_text(req).await.context("delivering events to the kevdb server")?;
                 let reply: Value = serde_json::from_str(&text).context("reading the kevdb server's ingest reply")?;
                 for e in reply["errors"].as_array().into_iter().flatten() {
-                    eprintln!("kevdb collect: the server refused an event: {}", e["message"].as_str().unwrap_or(""));
+                    let reason = e["message"].as_str().unwrap_or("");
+                    tracing::warn!(cluster, reason, "the kevdb server refused an event");
                 }
                 let n = |k: &str| reply[k].as_u64().unwrap_or(0) as usize;
                 Ok(Delivered { accepted: n("accepted"), duplicates: n("duplicates"), rejected: n("rejected") })

@@ -9,6 +9,7 @@
 //! whose clients only speak Elasticsearch's schemes it may also be the
 //! password of `Basic` auth (any user name) or an `ApiKey`.
 
+use super::access_log::Principal;
 use super::status::ApiError;
 use super::AppState;
 use anyhow::Context;
@@ -194,10 +195,17 @@ fn verb(method: &Method, path: &str) -> &'static str {
     }
 }
 
+/// `res`, marked as answered to `name` for the request log.
+fn answered_to(mut res: Response, name: &str) -> Response {
+    res.extensions_mut().insert(Principal(name.to_owned()));
+    res
+}
+
 /// Middleware: authenticates and authorises every request when a token
-/// file is configured.
+/// file is configured, and marks each response with who it answered (see
+/// `access_log::Principal`).
 pub(crate) async fn check(State(state): State<Arc<AppState>>, req: Request, next: Next) -> Response {
-    let Some(auth) = state.auth.as_ref() else { return next.run(req).await };
+    let Some(auth) = state.auth.as_ref() else { return answered_to(next.run(req).await, "anonymous") };
     let path = req.uri().path().to_owned();
     if open_path(&path) {
         return next.run(req).await;
@@ -218,13 +226,14 @@ pub(crate) async fn check(State(state): State<Arc<AppState>>, req: Request, next
             Some(ns) => format!(" in the namespace \"{ns}\""),
             None => " at the cluster scope".to_owned(),
         };
-        return ApiError::forbidden(format!(
+        let denied = ApiError::forbidden(format!(
             "{resource} is forbidden: User \"{}\" cannot {v} resource \"{resource}\" in API group \"{group}\"{scope}",
             user.name
-        ))
-        .into_response();
+        ));
+        return answered_to(denied.into_response(), &user.name);
     }
-    next.run(req).await
+    let name = user.name.clone();
+    answered_to(next.run(req).await, &name)
 }
 
 #[cfg(test)]

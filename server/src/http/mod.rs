@@ -1,10 +1,11 @@
 //! The Kubernetes-compatible HTTP API: discovery, list/get/watch/create and
 //! deletecollection of `events` in `v1` and `events.k8s.io/v1`, the
 //! server-side Table, bulk ingest, the exporters' sinks (`sinks`), bearer-token
-//! auth, limits, TLS, health and metrics — all of it again under
+//! auth, limits, TLS, health, metrics and the request log — all of it again under
 //! `/clusters/{cluster}/` — plus the collector's checkpoints and the event
 //! APIs of other systems (`compat`).
 
+mod access_log;
 mod auth;
 mod checkpoints;
 mod compat;
@@ -122,5 +123,6 @@ pub fn router(state: Arc<AppState>) -> Router {
         ))
         .layer(axum::middleware::from_fn_with_state(state.clone(), auth::check))
         .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(access_log::log))
         .with_state(state)
 }

@@ -52,7 +52,7 @@ impl ApiError {
     }
     /// A server-side failure: the details go to the log, not the client.
     pub fn internal(detail: impl std::fmt::Display) -> ApiError {
-        eprintln!("kevdb: internal error: {detail}");
+        tracing::error!(error = %detail, "internal error");
         ApiError::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "InternalError",

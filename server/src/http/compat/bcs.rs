@@ -63,7 +63,7 @@ impl BcsError {
         BcsError { status: StatusCode::BAD_REQUEST, code: LIST_FAILED, detail: detail.into(), list: true }
     }
     fn internal(code: u32, detail: impl std::fmt::Display) -> BcsError {
-        eprintln!("kevdb: internal error: {detail}");
+        tracing::error!(error = %detail, code, "internal error (bcs-storage API)");
         BcsError {
             status: StatusCode::INTERNAL_SERVER_ERROR,
             code,
