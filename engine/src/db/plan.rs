@@ -303,7 +303,7 @@ impl RowCheck<'_> {
         let purged = &plan.snapshot.version.purged;
         seq > plan.after_seq
             && seq <= plan.hi
-            && !(!purged.is_empty() && purged.contains(seq))
+            && (purged.is_empty() || !purged.contains(seq))
             && plan.key(last_seen, seq) < plan.below
             && plan.query.in_window(first_seen.unwrap_or(last_seen), last_seen)
             && residual.filters.iter().all(|f| f.matches(row))

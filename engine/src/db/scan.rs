@@ -134,7 +134,7 @@ impl QueryIter {
             }
         }
         drop(check);
-        keyed.sort_unstable_by(|a, b| b.0.cmp(&a.0));
+        keyed.sort_unstable_by_key(|k| std::cmp::Reverse(k.0));
         MemRows { chunks, rows: keyed.into_iter().map(|(_, c, r)| (c, r)).collect() }
     }
 
