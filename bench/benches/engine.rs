@@ -4,10 +4,10 @@
 //! `cargo bench -p kevdb-bench --bench engine`
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion, Throughput};
-use kevdb_bench::gen::{GenConfig, Generator};
 use kevdb_engine::internals::{decode_event, encode_event, read_segment_file, write_segment_file, ByteReader};
 use kevdb_engine::model::parse::{parse_bytes, ParseOptions};
 use kevdb_engine::{Db, Event, GroupBy, Options, Query, SeqNo, StoredEvent, SyncPolicy};
+use kevdb_gen::{GenConfig, Generator};
 
 fn ndjson(n: u64, seed: u64) -> String {
     let cfg = GenConfig { observations: n, days: 7, seed, clusters: 1, end_secs: 1_795_000_000, events_api_share: 0.2 };

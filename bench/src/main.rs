@@ -2,10 +2,10 @@
 //! against peers (`run`, see `kevdb_bench::macrobench`).
 
 use clap::{Parser, Subcommand};
-use kevdb_bench::gen::{GenConfig, Generator};
 use kevdb_bench::macrobench::{self, dir_bytes, RunConfig, PEERS};
 use kevdb_engine::model::parse::{parse_bytes, ParseOptions};
 use kevdb_engine::{Db, Options, Query};
+use kevdb_gen::{GenConfig, Generator};
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;

@@ -12,9 +12,9 @@ pub mod pipeline;
 pub mod report;
 pub mod sqlite;
 
-use crate::gen::{GenConfig, Generator};
 use crate::queries::{QueryResult, Targets};
 use child::{run_json, ChildRun};
+use kevdb_gen::{GenConfig, Generator};
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Write};
 use std::path::{Path, PathBuf};

@@ -4,7 +4,7 @@
 
 pub mod client;
 
-use kevdb_bench::gen::{GenConfig, Generator};
+use kevdb_gen::{GenConfig, Generator};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;

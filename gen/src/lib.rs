@@ -1,4 +1,9 @@
-//! A generator of realistic Kubernetes events, streamed as NDJSON.
+//! kevdb-gen: a generator of realistic Kubernetes events, streamed as
+//! NDJSON. It owns the simulation (`world`), its stories (`episodes`), the
+//! seedable random numbers (`rng`) and the JSON text it writes (`json`), and
+//! depends on nothing but std: the `kevdb` binary links it for `kevdb serve
+//! --demo`, the server's tests for their archives, and kevdb-bench for its
+//! data sets.
 //!
 //! It simulates clusters going about their day: pods scheduled and started,
 //! deployments rolling out, containers crash-looping (BackOff, Unhealthy with
@@ -18,6 +23,7 @@
 //! aggregation does. `docs/BENCHMARKS.md` lists the resulting distribution.
 
 mod episodes;
+mod json;
 mod rng;
 mod world;
 

@@ -1,6 +1,7 @@
 //! Episodes: the stories events tell. Each returns the observations of the
 //! events it produced.
 
+use super::json::{micro_time, quote, time};
 use super::rng::Rng;
 use super::world::{hash, pod_ip, Cluster, IMAGES, NAMESPACES};
 use std::fmt::Write;
@@ -29,20 +30,6 @@ pub struct Obs {
     pub events_api: bool,
 }
 
-fn time(secs: i64) -> String {
-    chrono::DateTime::from_timestamp(secs, 0).map(|d| d.format("%Y-%m-%dT%H:%M:%SZ").to_string()).unwrap_or_default()
-}
-
-fn micro_time(secs: i64, micros: u32) -> String {
-    chrono::DateTime::from_timestamp(secs, micros * 1000)
-        .map(|d| d.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string())
-        .unwrap_or_default()
-}
-
-fn q(s: &str) -> String {
-    serde_json::to_string(s).unwrap_or_default()
-}
-
 impl Obs {
     /// The observation as one line of JSON, in its shape.
     pub fn to_json(&self, with_cluster: bool) -> String {
@@ -51,31 +38,31 @@ impl Obs {
         let _ = write!(
             s,
             r#"{{"kind":"Event","apiVersion":"{api}","metadata":{{"name":{},"namespace":{},"uid":"{}","resourceVersion":"{}","creationTimestamp":"{}""#,
-            q(&self.name),
-            q(&self.ns),
+            quote(&self.name),
+            quote(&self.ns),
             self.uid,
             self.rv,
             time(self.first)
         );
         if with_cluster {
-            let _ = write!(s, r#","annotations":{{"kevdb.io/cluster":{}}}"#, q(&self.cluster));
+            let _ = write!(s, r#","annotations":{{"kevdb.io/cluster":{}}}"#, quote(&self.cluster));
         }
         s.push('}');
         let mut obj = format!(
             r#"{{"kind":"{}","namespace":{},"name":{},"uid":"{}","apiVersion":"{}","resourceVersion":"{}""#,
             self.kind,
-            q(&self.ns),
-            q(&self.obj_name),
+            quote(&self.ns),
+            quote(&self.obj_name),
             self.obj_uid,
             self.obj_api,
             self.rv.saturating_sub(40 + self.count)
         );
         if let Some(fp) = &self.field_path {
-            let _ = write!(obj, r#","fieldPath":{}"#, q(fp));
+            let _ = write!(obj, r#","fieldPath":{}"#, quote(fp));
         }
         obj.push('}');
         let ty = if self.warning { "Warning" } else { "Normal" };
-        let host = self.host.as_deref().map(q);
+        let host = self.host.as_deref().map(quote);
         if self.events_api {
             let micros = (self.uid.as_bytes()[0] as u32 * 3911) % 1_000_000;
             let _ = write!(s, r#","eventTime":"{}""#, micro_time(self.first, micros));
@@ -91,10 +78,10 @@ impl Obs {
                 s,
                 r#","reportingController":"{}","reportingInstance":{},"action":"{}","reason":"{}","regarding":{obj},"note":{},"type":"{ty}"}}"#,
                 self.component,
-                host.unwrap_or_else(|| q(self.component)),
+                host.unwrap_or_else(|| quote(self.component)),
                 action(self.reason),
                 self.reason,
-                q(&self.message)
+                quote(&self.message)
             );
         } else {
             let source = match &host {
@@ -105,7 +92,7 @@ impl Obs {
                 s,
                 r#","involvedObject":{obj},"reason":"{}","message":{},"source":{source},"firstTimestamp":"{}","lastTimestamp":"{}","count":{},"type":"{ty}","eventTime":null,"reportingComponent":"","reportingInstance":""}}"#,
                 self.reason,
-                q(&self.message),
+                quote(&self.message),
                 time(self.first),
                 time(self.last),
                 self.count
