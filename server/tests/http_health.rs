@@ -5,30 +5,13 @@
 
 mod support;
 
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use support::{http, Server};
 
 fn serve_with_failpoints(failpoints: &str, extra: &[&str]) -> Server {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("db");
-    let port = support::client::free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_kevdb"))
-        .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
-        .arg(&data)
-        .args(extra)
-        .env("KEVDB_FAILPOINTS", failpoints)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let server = Server { child, port, dir };
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while http(port, "GET", "/healthz", None).map(|(code, _)| code) != Some(200) {
-        assert!(Instant::now() < deadline, "kevdb serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server
+    support::serve_with_env(dir, &data, extra, &[("KEVDB_FAILPOINTS", failpoints)])
 }
 
 fn event(uid: &str) -> String {

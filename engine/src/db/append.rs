@@ -282,12 +282,13 @@ fn send(inner: &Inner, rows: Vec<CommittedRow>) -> Result<(RangeInclusive<u64>, 
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use crate::model::{ApiShape, Event, StrField, TimeField, Timestamp};
     use crate::{Db, Error, Options, Query};
     use std::time::Duration;
 
-    fn batch(from: usize, n: usize) -> Vec<Event> {
+    /// Events `u{from}`.. `u{from + n - 1}`, one second apart.
+    pub(crate) fn batch(from: usize, n: usize) -> Vec<Event> {
         (from..from + n)
             .map(|i| {
                 let mut e = Event::new(ApiShape::CoreV1);

@@ -194,23 +194,10 @@ mod tests {
 
     mod injected {
         //! Faults injected through failpoints on the background threads.
+        use crate::db::append::tests::batch;
         use crate::failpoint::Failpoints;
-        use crate::model::{ApiShape, Event, StrField, TimeField, Timestamp};
         use crate::{Db, Error, Options, Query};
         use std::time::{Duration, Instant};
-
-        fn batch(from: usize, n: usize) -> Vec<Event> {
-            (from..from + n)
-                .map(|i| {
-                    let mut e = Event::new(ApiShape::CoreV1);
-                    e.set_str(StrField::MetadataUid, Some(format!("u{i}")));
-                    e.set_str(StrField::MetadataNamespace, Some("ns"));
-                    e.set_str(StrField::MetadataResourceVersion, Some("1"));
-                    e.set_time(TimeField::LastTimestamp, Some(Timestamp::from_secs(1_790_000_000 + i as i64)));
-                    e
-                })
-                .collect()
-        }
 
         fn options(failpoints: &str) -> Options {
             Options {

@@ -69,11 +69,17 @@ pub fn start(ndjson: &str, extra: &[&str]) -> Server {
 }
 
 pub fn serve(dir: tempfile::TempDir, data: &Path, extra: &[&str]) -> Server {
+    serve_with_env(dir, data, extra, &[])
+}
+
+/// [`serve`] with extra environment variables for the server.
+pub fn serve_with_env(dir: tempfile::TempDir, data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
     let port = free_port();
     let child = Command::new(env!("CARGO_BIN_EXE_kevdb"))
         .args(["serve", "--listen", &format!("127.0.0.1:{port}"), "--data"])
         .arg(data)
         .args(extra)
+        .envs(env.iter().copied())
         .stdout(Stdio::null())
         .stderr(Stdio::inherit())
         .spawn()
